@@ -1,0 +1,3 @@
+from lift_lsp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Tree-sitter parsing, incremental edits and position arithmetic (no LSP types)."""
