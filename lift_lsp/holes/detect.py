@@ -366,6 +366,14 @@ def _plain_string(node: Node) -> str | None:
     return value or None
 
 
+def module_name_for(path: str | None) -> str:
+    """The prefix of anonymous holes at module level: the file's stem."""
+    if path is None:
+        return "module"
+    stem = path.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
+    return stem if stem and stem != "__init__" else "module"
+
+
 def find_holes(
     doc: SourceDocument,
     *,
@@ -375,8 +383,4 @@ def find_holes(
     """All holes of ``doc`` in source order (none in ``.pyi`` stubs)."""
     if is_stub_path(path):
         return []
-    module = "module"
-    if path is not None:
-        stem = path.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
-        module = stem if stem and stem != "__init__" else module
-    return HoleFinder(doc, module_name=module).run(kinds)
+    return HoleFinder(doc, module_name=module_name_for(path)).run(kinds)
