@@ -118,7 +118,9 @@ def decode_source(path: Path, data: bytes) -> SourceText | FileError:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        return FileError(path, f"bad coding declaration: {exc.msg}")
+        if "invalid or missing encoding declaration" not in str(exc.msg):
+            return FileError(path, f"bad coding declaration: {exc.msg}")
+        encoding = "utf-8"  # not a cookie problem: bytes that are not UTF-8, said below
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:

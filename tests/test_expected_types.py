@@ -221,10 +221,6 @@ def test_self_attribute_declared_in_init() -> None:
     assert type_of(src) == "float"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: `self.radius = radius` binds bogus locals `self`/`radius` (None)",
-)
 def test_self_attribute_typed_by_assigned_parameter() -> None:
     src = """
         class Circle:

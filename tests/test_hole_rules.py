@@ -398,9 +398,6 @@ def test_type_checking_block_has_no_holes(condition: str) -> None:
     assert_no_holes(src)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="engine bug: the else branch of `if TYPE_CHECKING:` is skipped too"
-)
 def test_else_of_type_checking_still_has_holes() -> None:
     h = only_hole(
         """
@@ -413,9 +410,6 @@ def test_else_of_type_checking_still_has_holes() -> None:
     assert h.kind is HoleKind.BODY
 
 
-@pytest.mark.xfail(
-    strict=True, reason="engine bug: hole(...) calls under `if TYPE_CHECKING:` are reported"
-)
 def test_named_hole_under_type_checking_is_not_a_hole() -> None:
     assert_no_holes(
         """

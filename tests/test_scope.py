@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-
 from lift_lsp.holes.defs import ModuleIndex
 from lift_lsp.holes.scope import Binding, ScopeView
 from lift_lsp.syntax.document import SourceDocument
@@ -199,10 +197,6 @@ def test_self_attributes_from_annotations() -> None:
     assert names["self.name"] == ("str", "attribute")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: `self.radius = radius` binds bogus locals `self`/`radius` (None)",
-)
 def test_self_attribute_typed_from_assigned_parameter() -> None:
     names = table(
         """
@@ -217,10 +211,6 @@ def test_self_attribute_typed_from_assigned_parameter() -> None:
     assert names["self.radius"] == ("float", "attribute")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: an attribute assignment target binds its object/attribute as locals",
-)
 def test_attribute_assignment_does_not_bind_locals() -> None:
     bindings = visible(
         """
@@ -237,10 +227,6 @@ def test_attribute_assignment_does_not_bind_locals() -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a subscript assignment target `d[k] = v` binds `d`, `k` as locals",
-)
 def test_subscript_assignment_does_not_shadow_parameters() -> None:
     names = table(
         """

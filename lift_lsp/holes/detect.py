@@ -26,6 +26,9 @@ from lift_lsp.syntax.nodes import (
 from lift_lsp.syntax.parser import cursor
 
 HELPER_MODULE = "lift_holes"
+# CPython refuses expressions nested deeper than this (200 parentheses); tree-sitter
+# does not, and walking up such a tree costs O(depth²) (nodes keep no parent pointer).
+MAX_EXPRESSION_DEPTH = 200
 HELPER_FUNCTION = "hole"
 
 # A `...` body under these decorators declares, it does not leave work undone.
@@ -132,7 +135,9 @@ class HoleFinder:
     # -- `...` ---------------------------------------------------------------------------
     def _classify_ellipsis(self, node: Node) -> _Found | None:
         child = node
-        for anc in ancestors(node):
+        for depth, anc in enumerate(ancestors(node)):
+            if depth > MAX_EXPRESSION_DEPTH:
+                return None  # deeper than CPython's parser accepts: the file cannot run
             where = field_of(child)
             if anc.type == "type":
                 return None  # an annotation: tuple[int, ...], Callable[..., T]
@@ -169,7 +174,9 @@ class HoleFinder:
         if kind in _DATA_CONTEXTS:
             return True
         if kind == "conditional_expression":
-            return True  # `... if a is b else c`: choosing a value
+            # `... if a is b else c` chooses a value; only the condition is a placeholder.
+            children = parent.named_children
+            return not (len(children) >= 2 and children[1].id == node.id)
         if kind in ("assignment", "augmented_assignment"):
             return self._sentinel_store(parent)
         if kind == "keyword_argument":
@@ -262,7 +269,10 @@ class HoleFinder:
             elif anc.type == "if_statement":
                 condition = anc.child_by_field_name("condition")
                 consequence = anc.child_by_field_name("consequence")
-                inside = consequence is not None and consequence.start_byte <= node.start_byte
+                inside = (
+                    consequence is not None
+                    and consequence.start_byte <= node.start_byte < consequence.end_byte
+                )
                 if condition is not None and inside and dotted_tail(condition) == "TYPE_CHECKING":
                     return True
         return False
@@ -295,6 +305,8 @@ class HoleFinder:
             parent = call.parent
             if parent is not None and parent.type == "expression_statement":
                 func = self._whole_body_of(parent)
+            if self._declares(call):
+                continue
             kind = HoleKind.NAMED if name is not None else HoleKind.EXPRESSION
             if name is None and func is not None:
                 kind = HoleKind.BODY
@@ -359,6 +371,9 @@ def _literal_name(args: Node) -> str | None:
 
 
 def _plain_string(node: Node) -> str | None:
+    if node.type == "concatenated_string":
+        parts = [_plain_string(child) for child in node.named_children]
+        return "".join(p for p in parts if p) if all(parts) else None
     if node.type != "string" or any(c.type == "interpolation" for c in node.named_children):
         return None
     content = [c for c in node.named_children if c.type == "string_content"]

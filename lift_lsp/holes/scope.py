@@ -425,8 +425,11 @@ def split_type_args(inner: str) -> list[str]:
 
 
 def _target_names(node: Node) -> list[str]:
+    """Names an assignment target binds (``self.x`` and ``d[k]`` bind none)."""
     if node.type == "identifier":
         return [text(node)]
+    if node.type in ("attribute", "subscript"):
+        return []
     names: list[str] = []
     for child in node.named_children:
         if child.type in ("attribute", "subscript"):
