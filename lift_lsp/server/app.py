@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
@@ -26,6 +28,9 @@ class LiftServer(LanguageServer):
         self.documents = DocumentStore()
         self.settings = SettingsManager()
         self.pending_diagnostics: set[str] = set()
+        # Set once the editor's settings have been read after `initialized`, so the first
+        # diagnostics already have the user's severity and kinds (no flash of defaults).
+        self.configured = asyncio.Event()
 
     @property
     def encoding(self) -> Encoding:

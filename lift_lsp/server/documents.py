@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from pygls.uris import to_fs_path
 
@@ -11,6 +12,10 @@ from lift_lsp.config import Settings
 from lift_lsp.holes.analysis import Analysis
 from lift_lsp.syntax.document import SourceDocument
 from lift_lsp.workspace import FileError, read_source
+
+
+class Warner(Protocol):
+    def warn(self, message: str, *, show: bool = False) -> None: ...
 
 
 class UnknownDocument(LookupError):
@@ -33,10 +38,17 @@ class OpenDocument:
     #: Bumped on every change; analyses and pull-diagnostic result ids key on it.
     revision: int = 0
     _analysis: tuple[int, Settings, Analysis] | None = field(default=None, repr=False)
+    #: Problems already reported for this document (each is said once).
+    warned: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         if self.path is None:
             self.path = uri_to_path(self.uri)
+
+    def warn_once(self, ls: Warner, key: str, message: str) -> None:
+        if key not in self.warned:
+            self.warned.add(key)
+            ls.warn(f"lift-lsp: {message}")
 
     def analysis(self, settings: Settings) -> Analysis:
         cached = self._analysis

@@ -31,11 +31,19 @@ def document_diagnostics(ls: LiftServer, doc: OpenDocument) -> list[lsp.Diagnost
     if ls.settings.is_excluded(doc.path, settings):
         return []
     if len(doc.source.data) > settings.max_file_bytes:
-        if not getattr(doc, "_size_warned", False):
-            doc._size_warned = True  # type: ignore[attr-defined]
-            limit = settings.max_file_bytes / (1024 * 1024)
-            ls.warn(f"lift-lsp: {doc.uri} is larger than {limit:g} MB; holes are not shown")
+        limit = settings.max_file_bytes / (1024 * 1024)
+        doc.warn_once(ls, "size", f"{doc.uri} is larger than {limit:g} MB; holes are not shown")
         return []
+    nul = doc.source.data.find(b"\x00")
+    if nul >= 0:
+        doc.warn_once(
+            ls,
+            "nul",
+            f"{doc.uri} contains a NUL byte (line {doc.source.line_of(nul) + 1}); Python "
+            "cannot run it and holes after it may be missed",
+        )
+    else:
+        doc.warned.discard("nul")
     analysis = doc.analysis(settings)
     encoding = ls.encoding
     return [
@@ -68,7 +76,16 @@ def schedule(ls: LiftServer, uri: str) -> None:
     if uses_pull(ls) or uri in ls.pending_diagnostics:
         return
     ls.pending_diagnostics.add(uri)
-    asyncio.get_running_loop().call_soon(publish, ls, uri)
+    if ls.configured.is_set():
+        asyncio.get_running_loop().call_soon(publish, ls, uri)
+
+
+def configuration_ready(ls: LiftServer) -> None:
+    """The first settings are known: publish what waited for them."""
+    ls.configured.set()
+    loop = asyncio.get_running_loop()
+    for uri in list(ls.pending_diagnostics):
+        loop.call_soon(publish, ls, uri)
 
 
 def clear(ls: LiftServer, uri: str) -> None:
@@ -86,6 +103,13 @@ def refresh_all(ls: LiftServer) -> None:
         schedule(ls, doc.uri)
 
 
+async def wait_configured(ls: LiftServer, timeout: float = 10.0) -> None:
+    try:
+        await asyncio.wait_for(ls.configured.wait(), timeout)
+    except TimeoutError:
+        ls.configured.set()  # never hold diagnostics hostage to a silent client
+
+
 def register(server: LiftServer) -> None:
     @server.feature(
         lsp.TEXT_DOCUMENT_DIAGNOSTIC,
@@ -93,7 +117,10 @@ def register(server: LiftServer) -> None:
             identifier=IDENTIFIER, inter_file_dependencies=False, workspace_diagnostics=False
         ),
     )
-    def pull(ls: LiftServer, params: lsp.DocumentDiagnosticParams) -> lsp.DocumentDiagnosticReport:
+    async def pull(
+        ls: LiftServer, params: lsp.DocumentDiagnosticParams
+    ) -> lsp.DocumentDiagnosticReport:
+        await wait_configured(ls)
         doc = ls.require_document(params.text_document.uri)
         result_id = f"{id(doc)}:{doc.revision}:{ls.settings.generation}"
         if params.previous_result_id == result_id:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from lift_lsp.server.documents import uri_to_path
+from lift_lsp.server.features.diagnostics import configuration_ready, refresh_all
 from lift_lsp.server.settings import SECTION
 
 if TYPE_CHECKING:
@@ -47,7 +48,10 @@ def register(server: LiftServer) -> None:
                     ]
                 )
             )
-        await pull_configuration(ls)
+        try:
+            await pull_configuration(ls)
+        finally:
+            configuration_ready(ls)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -89,6 +93,4 @@ async def pull_configuration(ls: LiftServer) -> None:
 
 
 def settings_changed(ls: LiftServer) -> None:
-    from lift_lsp.server.features.diagnostics import refresh_all
-
     refresh_all(ls)
