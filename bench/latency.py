@@ -28,12 +28,12 @@ import sysconfig
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _lsp_client import LspClient, LspError, initialize_params  # noqa: E402
+from _lsp_client import LspClient, LspError, initialize_params
 
 LIFT_CMD = [sys.executable, "-m", "lift_lsp", "serve", "--stdio"]
 PEERS_VENV = Path.home() / ".cache" / "lift-lsp-bench" / "peers-venv"
@@ -352,12 +352,22 @@ def ensure_peers(venv: Path) -> dict[str, str] | None:
             if not python.exists():
                 venv.parent.mkdir(parents=True, exist_ok=True)
                 subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-            subprocess.run(
-                [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-                + list(PEER_PACKAGES),
-                check=True,
+            done = subprocess.run(
+                [
+                    str(python),
+                    *("-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
+                    *PEER_PACKAGES,
+                ],
+                capture_output=True,
+                text=True,
                 timeout=1200,
+                check=False,
             )
+            if done.returncode != 0:
+                tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-10:])
+                print(f"pip install failed (exit {done.returncode}):\n{tail}")
+                print("continuing without peers")
+                return None
         except (OSError, subprocess.SubprocessError) as exc:
             print(f"could not install the peer servers ({exc}); continuing without peers")
             return None
@@ -445,7 +455,8 @@ def tree_sitter_floor(work: Workload, runs: int) -> dict[str, Any]:
         tree = parser.parse(new, tree)
         incremental.append(time.perf_counter_ns() - t0)
         current = new
-    assert not tree.root_node.has_error and current in (data, inserted)
+    if tree.root_node.has_error or current not in (data, inserted):
+        raise RuntimeError("the incremental re-parse loop lost track of the text")
     return {"full_parse": summary(full), "incremental_reparse": summary(incremental)}
 
 
@@ -458,54 +469,82 @@ def engine_pieces(work: Workload, runs: int) -> dict[str, Any]:
         from lift_lsp.server.features.hover import render
         from lift_lsp.server.settings import SettingsManager
         from lift_lsp.syntax.document import Position, SourceDocument
+        from lift_lsp.syntax.parser import cursor
         from lift_lsp.syntax.positions import Encoding
     except ImportError as exc:
         return {"error": f"cannot import lift_lsp pieces: {exc}"}
 
     doc = SourceDocument(work.text, version=1)
     line, col = work.edit
-    timings: dict[str, list[int]] = {
-        k: []
-        for k in (
-            "apply_change",
-            "settings_for_path",
-            "is_excluded",
-            "analysis",
-            "to_diagnostics",
-            "hover_describe_render",
-        )
-    }
+    keys = (
+        "SourceDocument.apply_change",
+        "SettingsManager.for_path",
+        "SettingsManager.is_excluded",
+        "holes query captures (full tree)",
+        "Analysis(...) (includes the query)",
+        "line_starts rebuild",
+        "holes -> lsp.Diagnostic",
+        "hover: describe + render",
+    )
+    timings: dict[str, list[int]] = {k: [] for k in keys}
     manager = SettingsManager()
     manager.roots = [work.folder]
     settings: Settings = manager.for_path(work.path)
     for i in range(runs):
-        t0 = time.perf_counter_ns()
+        t = [time.perf_counter_ns()]
         if i % 2 == 0:
             doc.apply_change(Position(line, col), Position(line, col), "x", Encoding.UTF16)
         else:
             doc.apply_change(Position(line, col), Position(line, col + 1), "", Encoding.UTF16)
-        t1 = time.perf_counter_ns()
+        t.append(time.perf_counter_ns())
         settings = manager.for_path(work.path)
-        t2 = time.perf_counter_ns()
+        t.append(time.perf_counter_ns())
         manager.is_excluded(work.path, settings)
-        t3 = time.perf_counter_ns()
+        t.append(time.perf_counter_ns())
+        cursor("holes").captures(doc.tree.root_node)
+        t.append(time.perf_counter_ns())
         analysis = Analysis(doc, str(work.path), settings.enabled_kinds)
-        t4 = time.perf_counter_ns()
+        t.append(time.perf_counter_ns())
+        _ = doc.line_starts
+        t.append(time.perf_counter_ns())
         diags = [
             hole_diagnostic(work.uri, doc, h, Encoding.UTF16, settings.severity, [])
             for h in analysis.holes
         ]
-        t5 = time.perf_counter_ns()
+        t.append(time.perf_counter_ns())
         hole = analysis.hole_at(doc.offset_at(Position(*work.hole), Encoding.UTF16)[0])
-        assert hole is not None and diags
-        desc = analysis.describe(hole)
-        render(desc, {})
-        t6 = time.perf_counter_ns()
-        for key, (a, b) in zip(
-            timings, ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5), (t5, t6)), strict=True
-        ):
-            timings[key].append(b - a)
+        if hole is None or not diags:
+            raise RuntimeError("the in-process analysis did not find the hole")
+        render(analysis.describe(hole), {})
+        t.append(time.perf_counter_ns())
+        for j, key in enumerate(keys):
+            timings[key].append(t[j + 1] - t[j])
     return {k: summary(v) for k, v in timings.items()}
+
+
+def startup_pieces(runs: int) -> dict[str, Any]:
+    """Where a cold start goes: wall time of short interpreter runs (median of ``runs``)."""
+    snippets = {
+        "python -c pass": "pass",
+        "import lsprotocol.types": "import lsprotocol.types",
+        "import pygls.lsp.server": "import pygls.lsp.server",
+        "lift_lsp create_server()": (
+            "from lift_lsp.server.app import create_server; create_server()"
+        ),
+    }
+    out: dict[str, Any] = {}
+    for label, code in snippets.items():
+        samples: list[int] = []
+        for _ in range(runs):
+            t0 = time.perf_counter_ns()
+            done = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, timeout=60, check=False
+            )
+            if done.returncode != 0:
+                break
+            samples.append(time.perf_counter_ns() - t0)
+        out[label] = summary(samples)
+    return out
 
 
 # -- report -----------------------------------------------------------------------------
@@ -533,7 +572,9 @@ def print_report(result: dict[str, Any]) -> None:
         ("tree-sitter full parse (in-process)", result["floor"]["full_parse"]),
         ("tree-sitter incremental re-parse", result["floor"]["incremental_reparse"]),
     ]
-    print(f"{'lift-lsp ' + str(lift.get('version') or ''):<42}{'n':>5}{'p50':>9}{'p95':>9}{'max':>9}")
+    print(
+        f"{'lift-lsp ' + str(lift.get('version') or ''):<42}{'n':>5}{'p50':>9}{'p95':>9}{'max':>9}"
+    )
     for label, s in rows:
         print(f"{label:<42}{s['n']:>5}{fmt(s['p50']):>9}{fmt(s['p95']):>9}{fmt(s['max']):>9}")
     print("(milliseconds)")
@@ -557,6 +598,12 @@ def print_report(result: dict[str, Any]) -> None:
         print(f"{'engine pieces per change/hover (in-process)':<42}{'n':>5}{'p50':>9}{'p95':>9}")
         for label, s in pieces.items():
             print(f"  {label:<40}{s['n']:>5}{fmt(s['p50']):>9}{fmt(s['p95']):>9}")
+    elif pieces:
+        print(f"engine pieces: {pieces['error']}")
+    print()
+    print(f"{'cold start pieces (wall time of python -c)':<42}{'n':>5}{'p50':>9}{'p95':>9}")
+    for label, s in result["startup"].items():
+        print(f"  {label:<40}{s['n']:>5}{fmt(s['p50']):>9}{fmt(s['p95']):>9}")
 
     peers = result.get("peers")
     if peers is None:
@@ -592,6 +639,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         lift = await bench_lift(work, args)
         floor = tree_sitter_floor(work, args.runs)
         engine = engine_pieces(work, args.runs)
+        startup = startup_pieces(args.startup_runs)
         import lift_lsp
 
         versions: dict[str, str | None] = {"lift-lsp": lift.get("version") or lift_lsp.__version__}
@@ -646,6 +694,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "lift": lift,
         "floor": floor,
         "engine": engine,
+        "startup": startup,
         "ratios": {
             "change_vs_reparse": ratio(change, floor["incremental_reparse"]["p50"]),
             "hover_vs_full_parse": ratio(hover, floor["full_parse"]["p50"]),
@@ -669,6 +718,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--spawns", type=int, default=10, help="cold lift-lsp spawns (default 10)")
     p.add_argument("--runs", type=int, default=200, help="in-process parse runs (default 200)")
     p.add_argument("--opens", type=int, default=5, help="fresh-URI opens after the first")
+    p.add_argument("--startup-runs", type=int, default=5, help="runs per import timing")
     p.add_argument("--peer-spawns", type=int, default=3, help="cold spawns per peer")
     p.add_argument("--peer-hovers", type=int, default=50, help="hovers per peer")
     p.add_argument("--no-peers", action="store_true", help="skip jedi-language-server/basedpyright")

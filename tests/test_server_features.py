@@ -130,7 +130,9 @@ async def test_list_holes_reports_work_done_progress(client: LanguageClient, wor
     assert len(result["holes"]) == 25
     assert result["holes"][0]["path"] == "m00.py"
     assert result["holes"][0]["expected_type"] == "int"
-    assert result["errors"] == [{"path": "bad.py", "message": "not valid UTF-8 (byte 0xff at offset 5)"}]
+    assert result["errors"] == [
+        {"path": "bad.py", "message": "not valid UTF-8 (byte 0xff at offset 5)"}
+    ]
     (reports,) = client.progress_reports.values()
     assert reports[0].kind == "begin"
     assert reports[-1].kind == "end"

@@ -72,7 +72,10 @@ async def test_incremental_changes_move_add_and_remove_holes(
 
     change_doc(client, uri, 3, "\n    def double(self) -> int:\n        return ...", start=(7, 18))
     holes = await diagnostics_for(client, uri, 3)
-    assert [d.message for d in holes] == ["area#1: hole of type float", "double#1: hole of type int"]
+    assert [d.message for d in holes] == [
+        "area#1: hole of type float",
+        "double#1: hole of type int",
+    ]
 
     change_doc(client, uri, 4, "self.radius ** 2 * math.pi", start=(7, 15), end=(7, 18))
     (left,) = await diagnostics_for(client, uri, 4)
