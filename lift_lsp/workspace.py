@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import os
-import tokenize
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from lift_lsp.config import Settings
+
+if TYPE_CHECKING:
+    import pathspec
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ class Excludes:
 
     def __init__(self, root: Path, globs: Sequence[str]) -> None:
         self.root = root
-        self.spec = pathspec.GitIgnoreSpec.from_lines(globs)
+        self.spec = _gitignore_spec(tuple(globs))
 
     def excluded(self, path: Path, is_dir: bool = False) -> bool:
         try:
@@ -45,6 +46,13 @@ class Excludes:
         if rel in ("", "."):
             return False
         return self.spec.match_file(rel + "/" if is_dir else rel)
+
+
+@cache
+def _gitignore_spec(lines: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    import pathspec  # imported on first use: not needed to start the server
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def iter_python_files(paths: Sequence[Path], settings: Settings) -> Iterator[Path | FileError]:
@@ -69,6 +77,8 @@ def iter_python_files(paths: Sequence[Path], settings: Settings) -> Iterator[Pat
 
 
 def _walk(top: Path, excludes: Excludes) -> Iterator[Path]:
+    import pathspec
+
     ignores: dict[Path, pathspec.GitIgnoreSpec] = {}
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
         here = Path(dirpath)
@@ -112,6 +122,9 @@ def read_source(path: Path, max_bytes: int) -> SourceText | FileError:
 
 def decode_source(path: Path, data: bytes) -> SourceText | FileError:
     """Decode as Python does: a PEP 263 coding cookie, else UTF-8 (a BOM is dropped)."""
+    import io
+    import tokenize
+
     nul = data.find(b"\x00")
     if nul >= 0:
         return FileError(path, f"contains a NUL byte at offset {nul}; Python cannot run it")

@@ -49,6 +49,6 @@ def test_server_start_up_imports_nothing_heavy() -> None:
 def test_queries_ship_inside_the_package() -> None:
     from lift_lsp.syntax.parser import query
 
-    for name in ("holes", "hole_calls"):
+    for name in ("holes", "hole_imports", "hole_calls"):
         assert query(name).pattern_count >= 1
     assert (ROOT / "grammars" / "holes.scm").is_file()

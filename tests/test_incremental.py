@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -84,3 +85,36 @@ def test_incremental_matches_fresh_parse(initial: str, steps: list, encoding: En
     fresh = SourceDocument(model)
     assert shape(doc) == shape(fresh)
     assert find_holes(doc) == find_holes(fresh)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    initial=st.lists(st.sampled_from(SNIPPETS), min_size=1, max_size=6).map("".join),
+    steps=edits,
+)
+def test_line_table_is_kept_up_to_date(initial: str, steps: list) -> None:
+    doc = SourceDocument(initial)
+    assert doc.line_starts  # computed, so later edits update it incrementally
+    for line, col, span, end_col, insert in steps:
+        doc.apply_change(Position(line, col), Position(line + span, end_col), insert)
+        assert doc.line_starts == SourceDocument(doc.data).line_starts
+
+
+@pytest.mark.parametrize(
+    ("before", "start", "end", "insert"),
+    [
+        (b"a\rb", 2, 2, b"\n"),  # joins \r + \n into one break
+        (b"a\r\nb", 2, 3, b""),  # splits \r\n: the \n goes
+        (b"a\nb", 1, 1, b"\r"),  # \r before an existing \n
+        (b"a\r\nb\nc", 1, 2, b"x"),  # drops the \r of a pair
+        (b"x\ny\rz\n", 0, 7, b"\r\r\n"),  # the whole text
+        (b"a\r", 2, 2, b"\nb"),  # at the very end
+    ],
+)
+def test_line_table_around_carriage_returns(
+    before: bytes, start: int, end: int, insert: bytes
+) -> None:
+    doc = SourceDocument(before)
+    assert doc.line_starts
+    doc.splice(start, end, insert)
+    assert doc.line_starts == SourceDocument(doc.data).line_starts

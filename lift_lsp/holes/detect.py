@@ -99,10 +99,10 @@ class HoleFinder:
 
     def run(self, kinds: Collection[HoleKind] = ALL_KINDS) -> list[Hole]:
         root = self.doc.tree.root_node
-        captures = cursor("holes").captures(root)
-        self._read_helper_imports(captures)
+        if HELPER_MODULE.encode() in self.doc.data:
+            self._read_helper_imports(cursor("hole_imports").captures(root))
         found: list[_Found] = []
-        for node in captures.get("ellipsis", []):
+        for node in _captures_near(root, self.doc.data, [b"..."], "holes", "ellipsis"):
             hit = self._classify_ellipsis(node)
             if hit is not None:
                 found.append(hit)
@@ -287,7 +287,14 @@ class HoleFinder:
     # -- hole("name") --------------------------------------------------------------------
     def _hole_calls(self, root: Node) -> list[_Found]:
         found = []
-        for _, match in cursor("hole_calls").matches(root):
+        words = [n.encode() for n in self._helper_names | self._helper_modules]
+        query_cursor = cursor("hole_calls")
+        seen: set[int] = set()
+        matches = []
+        for start, end in _spans(self.doc.data, words):
+            query_cursor.set_byte_range(start, end)
+            matches.extend(query_cursor.matches(root))
+        for _, match in matches:
             if "call" in match:
                 callee = match["callee"][0]
                 if text(callee) not in self._helper_names:
@@ -299,6 +306,9 @@ class HoleFinder:
                 if text(match["attribute"][0]) != HELPER_FUNCTION:
                     continue
                 call = match["qualified_call"][0]
+            if call.id in seen:
+                continue
+            seen.add(call.id)
             args = match["args"][0]
             name = _literal_name(args)
             func: Node | None = None
@@ -341,6 +351,41 @@ class HoleFinder:
                 )
             )
         return holes
+
+
+# Past this many occurrences one pass over the whole tree beats many small ones.
+_MAX_SPANS = 256
+
+
+def _spans(data: bytes, words: list[bytes]) -> list[tuple[int, int]]:
+    """Byte ranges where any of ``words`` occurs (found at C speed by ``bytes.find``)."""
+    spans: list[tuple[int, int]] = []
+    for word in words:
+        i = data.find(word)
+        while i >= 0:
+            spans.append((i, i + len(word)))
+            if len(spans) > _MAX_SPANS:
+                return [(0, len(data))]
+            i = data.find(word, i + 1)
+    spans.sort()
+    return spans
+
+
+def _captures_near(
+    root: Node, data: bytes, words: list[bytes], query_name: str, capture: str
+) -> list[Node]:
+    """Captures of a query, run only where ``words`` occur in the text.
+
+    Scanning the bytes is far cheaper than walking a large tree, and a file usually
+    holds a handful of ``...`` at most.
+    """
+    query_cursor = cursor(query_name)
+    nodes: dict[int, Node] = {}
+    for start, end in _spans(data, words):
+        query_cursor.set_byte_range(start, end)
+        for node in query_cursor.captures(root).get(capture, []):
+            nodes[node.id] = node
+    return sorted(nodes.values(), key=lambda n: n.start_byte)
 
 
 def _mentions_ellipsis_type(annotation: str) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 
 from tree_sitter import Node
 
@@ -20,6 +19,8 @@ _PRIVATE = re.compile(r"(?<![\w.])_\w*|\b_typeshed\b")
 
 @cache
 def _builtins() -> ModuleIndex | None:
+    from importlib import resources  # first use only: keeps server start-up light
+
     try:
         stub = resources.files("typeshed_client") / "typeshed" / "builtins.pyi"
         doc = SourceDocument(stub.read_bytes())

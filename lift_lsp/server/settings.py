@@ -30,6 +30,7 @@ class SettingsManager:
         self._client: Mapping[str, Any] | None = None
         self._projects: dict[Path | None, tuple[float, Settings]] = {}
         self._reported: set[str] = set()
+        self._excluded: dict[tuple[Path, tuple[str, ...], tuple[Path, ...]], bool] = {}
         #: Bumped whenever a source of settings changes.
         self.generation = 0
 
@@ -72,10 +73,17 @@ class SettingsManager:
         return merge(settings, self._client, "workspace/configuration")
 
     def is_excluded(self, path: Path | None, settings: Settings) -> bool:
-        root = self.root_for(path)
-        if path is None or root is None:
+        if path is None:
             return False
-        return Excludes(root, settings.all_excludes).excluded(path)
+        key = (path, settings.all_excludes, tuple(self.roots))
+        cached = self._excluded.get(key)
+        if cached is None:
+            root = self.root_for(path)
+            cached = root is not None and Excludes(root, settings.all_excludes).excluded(path)
+            if len(self._excluded) > 4096:
+                self._excluded.clear()
+            self._excluded[key] = cached
+        return cached
 
     def new_problems(self, settings: Settings) -> list[str]:
         """Problems not yet reported to the user (each is said once)."""

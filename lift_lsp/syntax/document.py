@@ -46,6 +46,25 @@ def _ts_point(data: bytes, offset: int) -> Point:
     return Point(row, offset - line_start)
 
 
+def _update_line_starts(
+    starts: list[int], data: bytes, start: int, end: int, new: bytes
+) -> list[int]:
+    """Line starts after replacing ``start..end`` by ``new``, rescanning only near the edit.
+
+    One line of margin on each side keeps a ``\r`` + ``\n`` pair split or joined by
+    the edit right; everything after the margin just shifts.
+    """
+    delta = len(new) - (end - start)
+    first = max(0, bisect.bisect_right(starts, start) - 2)
+    last = bisect.bisect_right(starts, end) + 1  # index of the first untouched start
+    begin = starts[first]
+    stop = starts[last] + delta if last < len(starts) else len(data)
+    middle = [m.end() + begin for m in _LINE_BREAK.finditer(data[begin:stop])]
+    if last < len(starts):
+        middle = [s for s in middle if s < stop]
+    return [*starts[: first + 1], *middle, *(s + delta for s in starts[last:])]
+
+
 class SourceDocument:
     """Text + tree for one file. Every edit updates the tree incrementally."""
 
@@ -145,7 +164,8 @@ class SourceDocument:
         )
         self.data = data
         self.tree = self._parser.parse(data, self.tree)
-        self._line_starts = None
+        if self._line_starts is not None:
+            self._line_starts = _update_line_starts(self._line_starts, data, start, end, new)
         return ChangeOutcome(start, end, new_end, clamped)
 
     # -- nodes -------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 import tree_sitter_python
 from tree_sitter import Language, Parser, Query, QueryCursor
@@ -19,6 +18,8 @@ def new_parser() -> Parser:
 @cache
 def query_source(name: str) -> str:
     """The text of ``grammars/<name>.scm``, shipped inside the package."""
+    from importlib import resources  # first use only: keeps server start-up light
+
     return (resources.files("lift_lsp.grammars") / f"{name}.scm").read_text(encoding="utf-8")
 
 
