@@ -646,3 +646,34 @@ def test_mixture_in_source_order() -> None:
         """
     )
     assert texts == ['hole("a")', "..."]
+
+
+def test_unannotated_class_attribute_is_a_value() -> None:
+    src = """
+    class Color(AutoEnum):
+        red = ...
+        green = ...
+    """
+    assert holes_of(src) == []
+
+
+def test_annotated_class_field_is_a_hole() -> None:
+    src = """
+    @dataclass
+    class Config:
+        retries: int = ...
+    """
+    (h,) = holes_of(src)
+    assert (h.kind, h.expected_type) == (HoleKind.EXPRESSION, "int")
+
+
+def test_ellipsis_inside_match_subject_call_is_a_value() -> None:
+    src = """
+    class Point:
+        def __init__(self, x: int, y: int) -> None: ...
+    def f(p):
+        match Point(..., ...):
+            case Point(x=1):
+                return ...
+    """
+    assert [h.name for h in holes_of(src)] == ["__init__#1", "f#1"]

@@ -145,6 +145,8 @@ class HoleFinder:
                 return None  # x[..., 0], Callable[..., T] outside annotations
             if anc.type in ("default_parameter", "typed_default_parameter") and where == "value":
                 return None  # a sentinel default: def f(x=...)
+            if anc.type in ("match_statement", "case_clause"):
+                return None  # `match Point(..., ...):` matches on values
             if anc.type in _STATEMENT_LEVEL:
                 break
             child = anc
@@ -212,6 +214,8 @@ class HoleFinder:
             first = _first_param_name(func) if func is not None else None
             return obj is None or obj.type != "identifier" or text(obj) != first
         if left.type == "identifier" and ann is None:
+            if _in_class_body(assignment):
+                return True  # a class attribute's value (`a = ...` in an Enum)
             in_function = enclosing_function(assignment) is not None
             name = text(left).lstrip("_")
             constant_like = name[:1].isupper()  # UPPER_CASE or CapWords
@@ -386,6 +390,13 @@ def _captures_near(
         for node in query_cursor.captures(root).get(capture, []):
             nodes[node.id] = node
     return sorted(nodes.values(), key=lambda n: n.start_byte)
+
+
+def _in_class_body(statement_part: Node) -> bool:
+    stmt = statement_part.parent  # expression_statement
+    block = stmt.parent if stmt is not None else None
+    owner = block.parent if block is not None else None
+    return owner is not None and owner.type == "class_definition"
 
 
 def _mentions_ellipsis_type(annotation: str) -> bool:
