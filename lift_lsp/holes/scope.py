@@ -67,6 +67,7 @@ class ScopeView:
         # Bindings found so far while ``locals`` is being computed (values may refer
         # to earlier locals; asking ``locals`` itself then would recurse forever).
         self._building: dict[str, Binding] | None = None
+        self._params_pending = False
         self.cls = owning_class(func) if func is not None else None
 
     # -- bindings ----------------------------------------------------------------------
@@ -76,6 +77,7 @@ class ScopeView:
             return []
         result = []
         params = parameters(self.func)
+        self._params_pending = True  # a default naming another parameter must not recurse
         for i, p in enumerate(params):
             kind = p.kind
             ptype = p.annotation
@@ -88,6 +90,7 @@ class ScopeView:
             elif ptype is None and p.default is not None:
                 ptype = self._literal(p.default)
             result.append(Binding(p.name, ptype, "parameter", p.node.start_byte))
+        self._params_pending = False
         return result
 
     def _implicit_first_param(self, name: str) -> str | None:
@@ -240,6 +243,8 @@ class ScopeView:
         return sorted(everything, key=lambda b: abs(self.offset - b.offset))
 
     def lookup(self, name: str) -> Binding | None:
+        if self._params_pending:
+            return None
         local_bindings = (
             list(self._building.values()) if self._building is not None else self.locals
         )
@@ -292,6 +297,8 @@ class ScopeView:
         return None
 
     def _is_self(self, name: str) -> bool:
+        if self._params_pending:
+            return False
         return bool(self.params) and self.cls is not None and self.params[0].name == name
 
     def _literal(self, node: Node) -> str | None:

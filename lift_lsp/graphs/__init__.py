@@ -1,0 +1,1 @@
+"""pydantic-graph pipelines: the reverse graph (code → IR) now, hole resolution later."""

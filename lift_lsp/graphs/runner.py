@@ -1,0 +1,97 @@
+"""Running the reverse graph: one execution per file, recorded, resumable, replayable."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lift_lsp.graphs.reverse import GRAPH_TYPE, REVERSE_GRAPH, ReverseDeps, ReverseState
+
+if TYPE_CHECKING:
+    from lift_lsp.providers.base import Provider
+    from lift_lsp.store.db import NodeRun, Store
+
+
+@dataclass(frozen=True)
+class RunResult:
+    file_ir: dict[str, Any]
+    execution_id: str
+    resumed_nodes: int
+    duration_ms: float
+
+
+class ReverseRunner:
+    def __init__(self, store: Store, provider: Provider | None = None) -> None:
+        if provider is None:
+            from lift_lsp.providers.local import LocalProvider
+
+            provider = LocalProvider()
+        self.store = store
+        self.provider = provider
+
+    async def run(
+        self,
+        path: str,
+        text: str,
+        *,
+        use_cache: bool = True,
+        on_node: Callable[[str, str, float], None] | None = None,
+        execution_id: str | None = None,
+    ) -> RunResult:
+        """Lift every function of ``text``; resume ``execution_id`` if it was interrupted."""
+        if execution_id is None:
+            execution_id = await self.store.create_execution(
+                GRAPH_TYPE, {"path": path, "text": text, "use_cache": use_cache}, {"path": path}
+            )
+        deps = ReverseDeps(
+            store=self.store,
+            provider=self.provider,
+            execution_id=execution_id,
+            text=text,
+            use_cache=use_cache,
+            on_node=on_node,
+        )
+        started = time.perf_counter()
+        status = "failed"
+        try:
+            output = await REVERSE_GRAPH.run(inputs=path, state=ReverseState(path), deps=deps)
+            status = "completed"
+        except asyncio.CancelledError:
+            status = "cancelled"
+            raise
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            await asyncio.shield(
+                self.store.finish_execution(execution_id, status, total_duration_ms=elapsed)
+            )
+        return RunResult(output, execution_id, deps.resumed, elapsed)
+
+    async def resume_unfinished(self) -> list[RunResult]:
+        """Finish the runs a killed process left behind, from their last recorded node."""
+        results = []
+        for row in await self.store.unfinished_executions(GRAPH_TYPE):
+            given = row.input or {}
+            if not isinstance(given.get("text"), str):
+                await self.store.finish_execution(row.id, "failed", total_duration_ms=0.0)
+                continue
+            results.append(
+                await self.run(
+                    str(given.get("path", "")),
+                    given["text"],
+                    use_cache=bool(given.get("use_cache", True)),
+                    execution_id=row.id,
+                )
+            )
+        return results
+
+
+def trace_lines(runs: list[NodeRun]) -> list[str]:
+    """A node-by-node trace: order, node, the function it worked on, milliseconds."""
+    width = max((len(r.node_id) for r in runs), default=10)
+    return [
+        f"{r.seq:4}  {r.node_id:<{width}}  {r.item_key or '-':<40}  {r.duration_ms:8.2f} ms"
+        for r in runs
+    ]

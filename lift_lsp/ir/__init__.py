@@ -1,0 +1,1 @@
+"""The intermediate representation the reverse graph lifts functions into."""

@@ -1,0 +1,1 @@
+"""Who answers the DSPy signatures: the local static engine now; LLM routes join later."""

@@ -1,0 +1,88 @@
+"""The ``local`` route: the static engine answers the signatures, offline, in milliseconds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lift_lsp.analysis.constraints import detect_constraints
+from lift_lsp.analysis.effects import detect_effects
+from lift_lsp.analysis.intent import extract_intent
+from lift_lsp.analysis.typemodel import load_model
+from lift_lsp.analysis.types import FunctionTypes, TypeInference
+
+if TYPE_CHECKING:
+    import dspy
+
+    from lift_lsp.analysis.context import FunctionUnit, ModuleContext
+
+
+class LocalProvider:
+    """Answers ``ExtractIntentFromCode``, ``InferTypeFromUsage``, ``DetectConstraints`` and
+    ``DetectEffects`` with the static engine; predictions carry the signatures' fields."""
+
+    route = "local"
+    model = None
+
+    def __init__(self) -> None:
+        self._types: dict[int, tuple[ModuleContext, dict[str, FunctionTypes]]] = {}
+        self.type_model = load_model()
+        self.program_version = f"static-{self.type_model.version}"
+
+    async def predict(
+        self,
+        signature: type[dspy.Signature],
+        inputs: dict[str, Any],
+        *,
+        unit: FunctionUnit | None = None,
+    ) -> dspy.Prediction:
+        import dspy
+
+        if unit is None:
+            raise ValueError("the local route analyses parsed functions: pass unit=")
+        name = signature.__name__
+        if name == "ExtractIntentFromCode":
+            found = extract_intent(unit)
+            return dspy.Prediction(
+                summary=found.summary or "",
+                confidence=found.confidence,
+                evidence=found.evidence,
+            )
+        if name == "InferTypeFromUsage":
+            types = self._module_types(unit)[unit.qualname]
+            guesses = [
+                {
+                    "target": target.target,
+                    "candidates": [{"type": t, "confidence": c} for t, c in target.candidates],
+                    "evidence": target.evidence,
+                    "annotated": target.annotated,
+                }
+                for target in [*types.params.values(), types.returns]
+            ]
+            return dspy.Prediction(
+                type_guesses=guesses, calibration=self.type_model.calibration_label
+            )
+        if name == "DetectConstraints":
+            return dspy.Prediction(
+                assertions=[
+                    {"category": c.category, "expression": c.expression, "confidence": c.confidence}
+                    for c in detect_constraints(unit)
+                ]
+            )
+        if name == "DetectEffects":
+            return dspy.Prediction(
+                effects=[
+                    {"kind": e.kind, "detail": e.detail, "confidence": e.confidence}
+                    for e in detect_effects(unit)
+                ]
+            )
+        raise NotImplementedError(f"the local route does not answer {name}")
+
+    def _module_types(self, unit: FunctionUnit) -> dict[str, FunctionTypes]:
+        """Type inference runs per module (functions inform each other), once."""
+        key = id(unit.module)
+        cached = self._types.get(key)
+        if cached is None or cached[0] is not unit.module:
+            inferred = TypeInference(unit.module, self.type_model).infer_module()
+            cached = (unit.module, inferred)
+            self._types[key] = cached
+        return cached[1]
