@@ -25,15 +25,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _strip import strip_source  # noqa: E402
-from _typenorm import import_aliases, normalize  # noqa: E402
+from _strip import strip_source
+from _typenorm import import_aliases, normalize
 
-from lift_lsp.analysis.clues import OPTIONAL, Clue, ClueFinder  # noqa: E402
-from lift_lsp.analysis.context import ModuleContext  # noqa: E402
-from lift_lsp.analysis.typemodel import MODEL_PATH, TypeModel, _WORD, raw_scores  # noqa: E402
-from lift_lsp.analysis.types import TypeInference  # noqa: E402
-from lift_lsp.holes.defs import parameters  # noqa: E402
-from lift_lsp.syntax.document import SourceDocument  # noqa: E402
+from lift_lsp.analysis.clues import OPTIONAL, Clue, ClueFinder
+from lift_lsp.analysis.context import ModuleContext
+from lift_lsp.analysis.typemodel import _WORD, MODEL_PATH, TypeModel
+from lift_lsp.analysis.types import TypeInference
+from lift_lsp.holes.defs import parameters
+from lift_lsp.syntax.document import SourceDocument
 
 # Annotated, widely used packages that lift-lsp's environment holds and the evaluation
 # corpus does not (click is left out: typer vendors it).
@@ -178,7 +178,7 @@ def isotonic(
     for x, y in points:
         blocks.append([float(y), 1.0, x, x])
         while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
-            y2, n2, lo2, hi2 = blocks.pop()
+            y2, n2, _lo2, hi2 = blocks.pop()
             blocks[-1][0] += y2
             blocks[-1][1] += n2
             blocks[-1][3] = hi2
@@ -226,9 +226,8 @@ def main() -> None:
     )
     model.prior_weight = best
     print("precision per clue:", json.dumps(model.source_precision, sort_keys=True))
-    print(
-        f"prior weight {best}; top-1 on A {accuracy(model, set_a):.3f}, on B {accuracy(model, set_b):.3f}"
-    )
+    acc_a, acc_b = accuracy(model, set_a), accuracy(model, set_b)
+    print(f"prior weight {best}; top-1 on A {acc_a:.3f}, on B {acc_b:.3f}")
 
     pairs = []
     for it in set_b:

@@ -46,6 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--fail-on-holes", action="store_true", help="exit 1 when any hole remains")
     _common(check)
+
+    ir = sub.add_parser("ir", help="lift functions into the IR (intent, types, effects, holes)")
+    ir.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ir.add_argument("--format", choices=("text", "json"), default="text")
+    _common(ir)
+
+    replay = sub.add_parser("replay", help="print a recorded graph execution node by node")
+    replay.add_argument("execution_id", metavar="EXECUTION_ID")
+    replay.add_argument("--format", choices=("text", "json"), default="text")
+    _common(replay)
     return parser
 
 
@@ -56,6 +66,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "check":
             return _check(args)
+        if args.command == "ir":
+            from lift_lsp.ir_command import main_ir
+
+            return main_ir(args)
+        if args.command == "replay":
+            from lift_lsp.ir_command import main_replay
+
+            return main_replay(args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

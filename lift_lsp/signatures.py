@@ -30,10 +30,13 @@ class InferTypeFromUsage(dspy.Signature):
 
     qualname: str = dspy.InputField()
     function_source: str = dspy.InputField()
-    module_context: str = dspy.InputField(desc="signatures of the module's other functions and classes")
+    module_context: str = dspy.InputField(
+        desc="signatures of the module's other functions and classes"
+    )
     targets: list[str] = dspy.InputField(desc="parameter names to type, and 'return'")
     type_guesses: list[dict] = dspy.OutputField(  # type: ignore[type-arg]
-        desc="one per target: {target, candidates: [{type, confidence}] best first (<= 5), evidence}"
+        desc="one per target: {target, candidates: [{type, confidence}] best first (<= 5), "
+        "evidence}"
     )
 
 

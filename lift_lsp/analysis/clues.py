@@ -235,8 +235,8 @@ class ClueFinder:
                 return None, "module"
             origin = self.module.imports.get(name)
             if origin is not None and "." in origin:
-                module, _, attr = origin.rpartition(".")
-                return self._stub_param(module, attr, index, keyword), "stdlib"
+                from_module, _, imported = origin.rpartition(".")
+                return self._stub_param(from_module, imported, index, keyword), "stdlib"
             if name in _BUILTIN_FUNCS:
                 return self._stub_param("builtins", name, index, keyword), "stdlib"
             return None, ""
@@ -300,9 +300,8 @@ class ClueFinder:
             return []
         other_type = self.scope.infer(other)
         symbol = text(op)
-        if other_type in ("int", "float"):
-            if symbol in _NUMBER_OPS or symbol == "+":
-                return [Clue(other_type, "operator", f"{name} {symbol} {other_type}")]
+        if other_type in ("int", "float") and (symbol in _NUMBER_OPS or symbol == "+"):
+            return [Clue(other_type, "operator", f"{name} {symbol} {other_type}")]
         if other_type == "str" and symbol == "+":
             return [Clue("str", "operator", f"{name} + str")]
         if other_type == "str" and symbol == "%" and left is not None and left.id == use.id:
@@ -347,7 +346,9 @@ class ClueFinder:
         if left is None or left.type != "attribute" or self.cls is None:
             return []
         attr = left.child_by_field_name("attribute")
-        declared = _class_attributes(self.cls).get(text(attr)) if attr is not None else None
+        if attr is None:
+            return []
+        declared = _class_attributes(self.cls).get(text(attr))
         if declared:
             return [Clue(declared, "stored-attribute", f"stored in self.{text(attr)}")]
         return []
@@ -411,11 +412,11 @@ class ClueFinder:
         if node.type == "attribute":
             obj = node.child_by_field_name("object")
             attr = node.child_by_field_name("attribute")
-            if obj is not None and attr is not None and self.cls is not None:
-                if self.params and text(obj) == self.params[0].name:
-                    declared = _class_attributes(self.cls).get(text(attr))
-                    if declared:
-                        return declared
+            mine = obj is not None and self.params and text(obj) == self.params[0].name
+            if mine and attr is not None and self.cls is not None:
+                declared = _class_attributes(self.cls).get(text(attr))
+                if declared:
+                    return declared
         return self.scope.infer(node)
 
     def _call_type(self, call: Node) -> str | None:
@@ -431,8 +432,8 @@ class ClueFinder:
                 return return_annotation(func) or self.known_returns.get(name)
             origin = self.module.imports.get(name)
             if origin is not None and "." in origin:
-                module, _, attr = origin.rpartition(".")
-                return self._qualified(module, stubs.returns_of(module, attr))
+                from_module, _, imported = origin.rpartition(".")
+                return self._qualified(from_module, stubs.returns_of(from_module, imported))
             return None
         if fn.type == "attribute":
             obj = fn.child_by_field_name("object")
@@ -512,7 +513,7 @@ def _class_attributes(class_node: Node) -> dict[str, str]:
 
 
 def _isinstance_types(node: Node) -> list[str]:
-    if node.type == "tuple" or node.type == "parenthesized_expression":
+    if node.type in ("tuple", "parenthesized_expression"):
         return [text(c) for c in node.named_children if c.type in ("identifier", "attribute")]
     if node.type in ("identifier", "attribute"):
         return [text(node)]
@@ -571,7 +572,9 @@ def union(types: list[str]) -> str:
 
 
 def _split_union(t: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in t:
         if ch in "[(":
             depth += 1

@@ -196,7 +196,10 @@ def classes_with_method(method: str) -> tuple[str, ...]:
     found: list[str] = []
     builtins = stub("builtins")
     if builtins is not None:
-        found += [c for c in BUILTIN_CLASSES if method in builtins.classes.get(c, _EMPTY).methods]
+        for name in BUILTIN_CLASSES:
+            info = builtins.classes.get(name)
+            if info is not None and method in info.methods:
+                found.append(name)
     pathlib = stub("pathlib")
     if pathlib is not None:
         path_cls = pathlib.classes.get("Path")
@@ -204,10 +207,3 @@ def classes_with_method(method: str) -> tuple[str, ...]:
         if (path_cls and method in path_cls.methods) or (pure and method in pure.methods):
             found.append("Path")
     return tuple(found)
-
-
-class _Empty:
-    methods: dict[str, list[Node]] = {}
-
-
-_EMPTY = _Empty()  # type: ignore[assignment]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from lift_lsp.analysis.clues import Clue, ClueFinder
 from lift_lsp.analysis.context import FunctionUnit, ModuleContext
 from lift_lsp.analysis.typemodel import TypeModel, load_model
-from lift_lsp.holes.defs import ParamKind, parameters, return_annotation
+from lift_lsp.holes.defs import parameters, return_annotation
 from lift_lsp.syntax.nodes import definition_name, owning_class
 
 _BUILTIN_NAMES = frozenset(dir(builtins)) | {"None"}
@@ -48,10 +48,9 @@ def _heads(type_text: str) -> list[str]:
     for ch in type_text + " ":
         if ch.isalnum() or ch in "_.":
             word.append(ch)
-        else:
-            if word:
-                out.append("".join(word).split(".")[0])
-                word = []
+        elif word:
+            out.append("".join(word).split(".")[0])
+            word = []
     return [w for w in out if w and not w[0].isdigit()]
 
 
@@ -105,12 +104,12 @@ class TypeInference:
                     param.name, [(param.annotation, 1.0)], ["annotation"], annotated=True
                 )
                 continue
-            if i == 0 and owner is not None and param.kind is ParamKind.POSITIONAL_OR_KEYWORD:
-                if param.name in ("self", "cls"):
-                    cls_name = definition_name(owner)
-                    implicit = cls_name if param.name == "self" else f"type[{cls_name}]"
-                    params[param.name] = TargetTypes(param.name, [(implicit, 1.0)], ["implicit"])
-                    continue
+            first_of_method = i == 0 and owner is not None
+            if first_of_method and param.name in ("self", "cls"):
+                cls_name = definition_name(owner) if owner is not None else ""
+                implicit = cls_name if param.name == "self" else f"type[{cls_name}]"
+                params[param.name] = TargetTypes(param.name, [(implicit, 1.0)], ["implicit"])
+                continue
             clues = finder.param_clues(param)
             prior = self._prior(self.model.param_prior(param.name))
             params[param.name] = self._target(param.name, clues, prior)

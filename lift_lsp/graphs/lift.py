@@ -20,7 +20,9 @@ def _location(unit: FunctionUnit, offset: int) -> Json:
     return {"row": pos.line + 1, "column": pos.column + 1}
 
 
-def _provenance(part: Json, provider: Provider, execution_id: str, timestamp: str, **extra: Any) -> Json:
+def _provenance(
+    part: Json, provider: Provider, execution_id: str, timestamp: str, **extra: Any
+) -> Json:
     route = part.get("route", provider.route)
     prov: Json = {
         "source": "static" if route == "local" else "llm",
@@ -54,7 +56,12 @@ def build_function_ir(
     def typed(target: str) -> Json:
         guess = guesses.get(target)
         if guess is None:
-            return {"type": None, "confidence": 0.0, "candidates": [], "provenance": prov(types_part)}
+            return {
+                "type": None,
+                "confidence": 0.0,
+                "candidates": [],
+                "provenance": prov(types_part),
+            }
         candidates = [
             {"type": str(c["type"]), "confidence": _clamp(c["confidence"])}
             for c in guess.get("candidates", [])[:5]
@@ -149,9 +156,14 @@ def promote(ir: Json, unit: FunctionUnit) -> Json:
         if node.kind in (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD) and param["type"] is None:
             continue  # *args/**kwargs without evidence are a choice, not an unknown
         if param["confidence"] < HOLE_THRESHOLD:
-            holes.append(_signature_hole(param["name"], param, _location(unit, node.node.start_byte)))
+            holes.append(
+                _signature_hole(param["name"], param, _location(unit, node.node.start_byte))
+            )
     returns = ir["returns"]
-    if returns["provenance"].get("source") != "annotation" and returns["confidence"] < HOLE_THRESHOLD:
+    if (
+        returns["provenance"].get("source") != "annotation"
+        and returns["confidence"] < HOLE_THRESHOLD
+    ):
         name_node = unit.node.child_by_field_name("name") or unit.node
         holes.append(_signature_hole("return", returns, _location(unit, name_node.start_byte)))
     intent = ir["intent"]
@@ -199,20 +211,33 @@ def _signature_hole(target: str, element: Json, location: Json) -> Json:
 
 def unanalysable(unit: FunctionUnit, reason: str) -> Any:
     """A function the engine could not lift: everything unknown, everything a hole."""
-    from lift_lsp.ir.model import FunctionIR, Intent, ParamIR, Provenance, ReturnsIR
+    from lift_lsp.ir.model import FunctionIR
 
-    prov = Provenance(source="static", route="local")
+    prov = {"source": "static", "route": "local"}
     loc = _location(unit, unit.node.start_byte)
-    return FunctionIR(
-        qualname=unit.qualname,
-        location=loc,  # type: ignore[arg-type]
-        intent=Intent(summary=None, confidence=0.0, provenance=prov),
-        params=[
-            ParamIR(name=p.name, kind=p.kind.value, type=None, confidence=0.0, provenance=prov)  # type: ignore[arg-type]
-            for p in parameters(unit.node)
-        ],
-        returns=ReturnsIR(type=None, confidence=0.0, provenance=prov),
-        holes=[
-            {"kind": "signature", "target": "return", "message": f"could not analyse: {reason}", "confidence": 0.0, "location": loc}  # type: ignore[list-item]
-        ],
+    unknown: dict[str, Any] = {
+        "type": None,
+        "confidence": 0.0,
+        "candidates": [],
+        "provenance": prov,
+    }
+    return FunctionIR.model_validate(
+        {
+            "qualname": unit.qualname,
+            "location": loc,
+            "intent": {"summary": None, "confidence": 0.0, "provenance": prov},
+            "params": [
+                {"name": p.name, "kind": p.kind.value, **unknown} for p in parameters(unit.node)
+            ],
+            "returns": unknown,
+            "holes": [
+                {
+                    "kind": "signature",
+                    "target": "return",
+                    "message": f"could not analyse: {reason}",
+                    "confidence": 0.0,
+                    "location": loc,
+                }
+            ],
+        }
     )

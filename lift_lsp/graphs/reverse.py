@@ -1,9 +1,10 @@
 """The reverse-mode graph: lift every function of a file into the IR.
 
-    LoadCode → ParseAST → (per function) ┬ ExtractIntentFromCode ┐
-                                          ├ InferTypeFromUsage    ├ → JoinFunction → AssignConfidence
-                                          ├ DetectConstraints     │     → PromoteToHoles → JoinFile
-                                          └ DetectEffects         ┘     → ValidateIR → End
+    LoadCode → ParseAST → per function ┬ ExtractIntentFromCode ┐
+                                        ├ InferTypeFromUsage    ├ → JoinFunction
+                                        ├ DetectConstraints     │   → AssignConfidence
+                                        └ DetectEffects         ┘   → PromoteToHoles
+    → JoinFile → ValidateIR → End
 
 Built with pydantic-graph's ``GraphBuilder``. Every step's output is JSON and is
 recorded in the store as the step completes (``checkpoint``), keyed by the step and
@@ -20,10 +21,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
-from pydantic_graph import GraphBuilder, StepContext, reduce_list_append
+from pydantic_graph import GraphBuilder, reduce_list_append
+from pydantic_graph.id_types import NodeID
 
 from lift_lsp.analysis.context import FunctionUnit, ModuleContext
 from lift_lsp.ir.model import FileIR, FunctionIR
@@ -61,14 +63,25 @@ class ReverseDeps:
     cached_irs: list[Json] = field(default_factory=list)
 
 
-Ctx = StepContext[ReverseState, ReverseDeps, Any]
+class Ctx(Protocol):
+    """What a step sees. (pydantic-graph's own ``StepContext`` generics defeat mypy, whose
+    TypeVars with ``infer_variance`` it cannot read; the runtime object is the same.)"""
+
+    @property
+    def state(self) -> ReverseState: ...
+    @property
+    def deps(self) -> ReverseDeps: ...
+    @property
+    def inputs(self) -> Any: ...
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-async def checkpoint(ctx: Ctx, node_id: str, item: str, compute: Callable[[], Awaitable[Any]]) -> Any:
+async def checkpoint(
+    ctx: Ctx, node_id: str, item: str, compute: Callable[[], Awaitable[Any]]
+) -> Any:
     """Run ``compute`` once per execution: a recorded output is replayed, not recomputed."""
     deps = ctx.deps
     found, output = await deps.store.completed_output(deps.execution_id, node_id, item)
@@ -118,17 +131,21 @@ g = GraphBuilder(
 
 
 @g.step(node_id="LoadCode")
-async def load_code(ctx: StepContext[ReverseState, ReverseDeps, str]) -> Json:
+async def load_code(ctx: Ctx) -> Json:
     async def compute() -> Json:
         data = ctx.deps.text.encode("utf-8", "surrogatepass")
-        return {"path": ctx.inputs, "bytes": len(data), "sha": hashlib.sha256(data).hexdigest()[:16]}
+        return {
+            "path": ctx.inputs,
+            "bytes": len(data),
+            "sha": hashlib.sha256(data).hexdigest()[:16],
+        }
 
     out: Json = await checkpoint(ctx, "LoadCode", "", compute)
     return out
 
 
 @g.step(node_id="ParseAST")
-async def parse_ast(ctx: StepContext[ReverseState, ReverseDeps, Json]) -> list[Json]:
+async def parse_ast(ctx: Ctx) -> list[Json]:
     """Every function; those whose IR is cached for this program version are set aside."""
 
     async def compute() -> Json:
@@ -137,7 +154,11 @@ async def parse_ast(ctx: StepContext[ReverseState, ReverseDeps, Json]) -> list[J
         version = ctx.deps.provider.program_version
         for qualname, unit in ctx.deps.units.items():
             key = context_hash(unit)
-            hit = await ctx.deps.store.cache_get("FunctionIR", key, version) if ctx.deps.use_cache else None
+            hit = (
+                await ctx.deps.store.cache_get("FunctionIR", key, version)
+                if ctx.deps.use_cache
+                else None
+            )
             if hit is not None:
                 cached.append({"qualname": qualname, "ir": hit})
             else:
@@ -154,12 +175,13 @@ async def parse_ast(ctx: StepContext[ReverseState, ReverseDeps, Json]) -> list[J
 
 
 @g.step(node_id="Function")
-async def per_function(ctx: StepContext[ReverseState, ReverseDeps, Json]) -> Json:
-    return ctx.inputs
+async def per_function(ctx: Ctx) -> Json:
+    job: Json = ctx.inputs
+    return job
 
 
 def _extraction(node_id: str, signature_name: str) -> Callable[..., Awaitable[Json]]:
-    async def step(ctx: StepContext[ReverseState, ReverseDeps, Json]) -> Json:
+    async def step(ctx: Ctx) -> Json:
         job = ctx.inputs
         qualname = job["qualname"]
 
@@ -191,9 +213,15 @@ def _extraction(node_id: str, signature_name: str) -> Callable[..., Awaitable[Js
     return step
 
 
-extract_intent = g.step(_extraction("ExtractIntentFromCode", "ExtractIntentFromCode"), node_id="ExtractIntentFromCode")
-infer_types = g.step(_extraction("InferTypeFromUsage", "InferTypeFromUsage"), node_id="InferTypeFromUsage")
-detect_constraints = g.step(_extraction("DetectConstraints", "DetectConstraints"), node_id="DetectConstraints")
+extract_intent = g.step(
+    _extraction("ExtractIntentFromCode", "ExtractIntentFromCode"), node_id="ExtractIntentFromCode"
+)
+infer_types = g.step(
+    _extraction("InferTypeFromUsage", "InferTypeFromUsage"), node_id="InferTypeFromUsage"
+)
+detect_constraints = g.step(
+    _extraction("DetectConstraints", "DetectConstraints"), node_id="DetectConstraints"
+)
 detect_effects = g.step(_extraction("DetectEffects", "DetectEffects"), node_id="DetectEffects")
 
 
@@ -201,11 +229,13 @@ def _merge(current: Json, part: Json) -> Json:
     return {**current, **part}
 
 
-join_function = g.join(_merge, initial_factory=dict, node_id="JoinFunction", preferred_parent_fork="closest")
+join_function = g.join(
+    _merge, initial_factory=dict, node_id="JoinFunction", preferred_parent_fork="closest"
+)
 
 
 @g.step(node_id="AssignConfidence")
-async def assign_confidence(ctx: StepContext[ReverseState, ReverseDeps, Json]) -> Json:
+async def assign_confidence(ctx: Ctx) -> Json:
     parts = ctx.inputs
     qualname = parts["qualname"]
 
@@ -220,7 +250,7 @@ async def assign_confidence(ctx: StepContext[ReverseState, ReverseDeps, Json]) -
 
 
 @g.step(node_id="PromoteToHoles")
-async def promote_to_holes(ctx: StepContext[ReverseState, ReverseDeps, Json]) -> Json:
+async def promote_to_holes(ctx: Ctx) -> Json:
     item = ctx.inputs
 
     async def compute() -> Json:
@@ -229,7 +259,9 @@ async def promote_to_holes(ctx: StepContext[ReverseState, ReverseDeps, Json]) ->
         unit = ctx.deps.units[item["qualname"]]
         ir = promote(item["ir"], unit)
         if ctx.deps.use_cache:
-            await ctx.deps.store.cache_put("FunctionIR", item["hash"], ctx.deps.provider.program_version, ir)
+            await ctx.deps.store.cache_put(
+                "FunctionIR", item["hash"], ctx.deps.provider.program_version, ir
+            )
         return ir
 
     ir: Json = await checkpoint(ctx, "PromoteToHoles", item["qualname"], compute)
@@ -240,7 +272,7 @@ join_file = g.join(reduce_list_append, initial_factory=list, node_id="JoinFile")
 
 
 @g.step(node_id="ValidateIR")
-async def validate_ir(ctx: StepContext[ReverseState, ReverseDeps, list[Json]]) -> Json:
+async def validate_ir(ctx: Ctx) -> Json:
     async def compute() -> Json:
         from lift_lsp.graphs.lift import unanalysable
 
@@ -262,7 +294,7 @@ async def validate_ir(ctx: StepContext[ReverseState, ReverseDeps, list[Json]]) -
 g.add(
     g.edge_from(g.start_node).to(load_code),
     g.edge_from(load_code).to(parse_ast),
-    g.edge_from(parse_ast).map(downstream_join_id="JoinFile").to(per_function),
+    g.edge_from(parse_ast).map(downstream_join_id=NodeID("JoinFile")).to(per_function),
     g.edge_from(per_function).to(extract_intent, infer_types, detect_constraints, detect_effects),
     g.edge_from(extract_intent, infer_types, detect_constraints, detect_effects).to(join_function),
     g.edge_from(join_function).to(assign_confidence),

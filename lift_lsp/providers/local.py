@@ -20,8 +20,8 @@ class LocalProvider:
     """Answers ``ExtractIntentFromCode``, ``InferTypeFromUsage``, ``DetectConstraints`` and
     ``DetectEffects`` with the static engine; predictions carry the signatures' fields."""
 
-    route = "local"
-    model = None
+    route: str = "local"
+    model: str | None = None
 
     def __init__(self) -> None:
         self._types: dict[int, tuple[ModuleContext, dict[str, FunctionTypes]]] = {}
