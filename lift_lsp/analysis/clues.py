@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from tree_sitter import Node
 
@@ -26,6 +27,23 @@ from lift_lsp.holes.defs import (
 )
 from lift_lsp.holes.scope import ScopeView
 from lift_lsp.syntax.nodes import body_statements, definition_name, owning_class, text
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Watched(Generic[K, V]):
+    """A read-only mapping that notes when it is read (unaffected functions skip pass two)."""
+
+    def __init__(self, data: dict[K, V], owner: ClueFinder) -> None:
+        self._data = data
+        self._owner = owner
+
+    def get(self, key: K) -> V | None:
+        self._owner.consulted = True
+        return self._data.get(key)
+
 
 #: Marks "this may be None" (a ``None`` default, an ``is None`` test); combined later.
 OPTIONAL = "<optional>"
@@ -60,8 +78,10 @@ class ClueFinder:
         self.unit = unit
         self.module = unit.module
         self.index = unit.module.index
-        self.known_returns = known_returns or {}
-        self.known_params = known_params or {}
+        self.known_returns = _Watched(known_returns or {}, self)
+        self.known_params = _Watched(known_params or {}, self)
+        #: Whether any answer depended on another function's inferred types.
+        self.consulted = False
         self.params = parameters(unit.node)
         self.cls = owning_class(unit.node)
         self.scope = ScopeView(self.index, unit.node, unit.node.end_byte)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from tree_sitter import Node
 
@@ -27,6 +28,8 @@ class ModuleContext:
 
     doc: SourceDocument
     path: str | None = None
+    #: Module-wide facts an analysis computed once and shares between functions.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def index(self) -> ModuleIndex:

@@ -672,7 +672,10 @@ class _Detector:
         local = (set(self.bindings) | self.param_names) - self.declared_global
         local -= self.declared_nonlocal
 
-        module_assigned, module_defined, module_types = _module_level(unit)
+        facts = unit.module.memo.get("effects.module_level")
+        if facts is None:
+            facts = unit.module.memo["effects.module_level"] = _module_level(unit)
+        module_assigned, module_defined, module_types = facts
         self.module_names = module_assigned | self.declared_global
         owner = owning_class(self.func)
         self.names = _Names(

@@ -62,15 +62,23 @@ class TypeInference:
         self.module = module
         self.model = model or load_model()
         self._visible = _visible_in(module)
+        self.last_consulted = False
 
     def visible(self, type_text: str) -> bool:
         return all(h in self._visible for h in _heads(type_text))
 
     def infer_module(self, units: list[FunctionUnit] | None = None) -> dict[str, FunctionTypes]:
         units = units if units is not None else self.module.functions()
-        first = {u.qualname: self.infer(u) for u in units}
+        first: dict[str, FunctionTypes] = {}
+        dependent: list[FunctionUnit] = []
+        for unit in units:
+            first[unit.qualname] = self.infer(unit)
+            if self.last_consulted:
+                dependent.append(unit)
         known_returns, known_params = self._confident(first)
-        return {u.qualname: self.infer(u, known_returns, known_params) for u in units}
+        for unit in dependent:  # pass two: only functions that asked about others
+            first[unit.qualname] = self.infer(unit, known_returns, known_params)
+        return first
 
     def _confident(
         self, results: dict[str, FunctionTypes]
@@ -96,6 +104,7 @@ class TypeInference:
         known_params: dict[tuple[str, str], str] | None = None,
     ) -> FunctionTypes:
         finder = ClueFinder(unit, known_returns, known_params)
+        self.last_consulted = False
         owner = owning_class(unit.node)
         params: dict[str, TargetTypes] = {}
         for i, param in enumerate(parameters(unit.node)):
@@ -120,6 +129,7 @@ class TypeInference:
             clues = finder.return_clues()
             prior = self._prior(self.model.return_prior(definition_name(unit.node)))
             returns = self._target("return", clues, prior)
+        self.last_consulted = finder.consulted
         return FunctionTypes(params, returns)
 
     def _prior(self, prior: dict[str, float]) -> dict[str, float]:

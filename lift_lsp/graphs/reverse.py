@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from lift_lsp.store.db import Store
 
 GRAPH_TYPE = "reverse"
+FLUSH_EVERY_S = 0.05
+#: Parallel branches the static engine's batches are spread over.
+MAX_BRANCHES = 8
+EXTRACTIONS = ("ExtractIntentFromCode", "InferTypeFromUsage", "DetectConstraints", "DetectEffects")
 Json = dict[str, Any]
 
 
@@ -61,6 +65,11 @@ class ReverseDeps:
     module: ModuleContext | None = None
     units: dict[str, FunctionUnit] = field(default_factory=dict)
     cached_irs: list[Json] = field(default_factory=list)
+    #: Outputs recorded by an interrupted run of this execution, replayed on resume.
+    recorded: dict[tuple[str, str], Any] = field(default_factory=dict)
+    pending: list[tuple[str, str, Any, str, float]] = field(default_factory=list)
+    to_cache: dict[str, Json] = field(default_factory=dict)
+    last_flush: float = field(default_factory=time.monotonic)
 
 
 class Ctx(Protocol):
@@ -82,20 +91,38 @@ def _now() -> str:
 async def checkpoint(
     ctx: Ctx, node_id: str, item: str, compute: Callable[[], Awaitable[Any]]
 ) -> Any:
-    """Run ``compute`` once per execution: a recorded output is replayed, not recomputed."""
+    """Run ``compute`` once per execution: a recorded output is replayed, not recomputed.
+
+    Completions are written in small batches (at most ``FLUSH_EVERY_S`` apart), so a
+    killed run loses at most that much work and a large file is not one transaction
+    per node.
+    """
     deps = ctx.deps
-    found, output = await deps.store.completed_output(deps.execution_id, node_id, item)
-    if found:
+    key = (node_id, item)
+    if key in deps.recorded:
         deps.resumed += 1
-        return output
+        return deps.recorded[key]
     started, t0 = _now(), time.perf_counter()
     output = await compute()
     ms = (time.perf_counter() - t0) * 1000
-    state = {"path": ctx.state.path, "functions": ctx.state.functions, "cached": ctx.state.cached}
-    await deps.store.record_node(deps.execution_id, node_id, item, output, started, ms, state)
+    deps.pending.append((node_id, item, output, started, ms))
     if deps.on_node is not None:
         deps.on_node(node_id, item, ms)
+    if time.monotonic() - deps.last_flush >= FLUSH_EVERY_S:
+        await flush(ctx.state, deps)
     return output
+
+
+async def flush(state: ReverseState, deps: ReverseDeps) -> None:
+    """Write the completions (and the IRs to cache) still held in memory."""
+    pending, deps.pending = deps.pending, []
+    deps.last_flush = time.monotonic()
+    if pending:
+        snapshot = {"path": state.path, "functions": state.functions, "cached": state.cached}
+        await deps.store.record_nodes(deps.execution_id, pending, snapshot)
+    if deps.to_cache:
+        values, deps.to_cache = deps.to_cache, {}
+        await deps.store.cache_put_many("FunctionIR", deps.provider.program_version, values)
 
 
 def _module(deps: ReverseDeps, path: str) -> ModuleContext:
@@ -146,21 +173,21 @@ async def load_code(ctx: Ctx) -> Json:
 
 @g.step(node_id="ParseAST")
 async def parse_ast(ctx: Ctx) -> list[Json]:
-    """Every function; those whose IR is cached for this program version are set aside."""
+    """Every function, in batches; those whose IR is cached are set aside."""
 
     async def compute() -> Json:
         module = _module(ctx.deps, ctx.state.path)
         jobs, cached = [], []
         version = ctx.deps.provider.program_version
-        for qualname, unit in ctx.deps.units.items():
-            key = context_hash(unit)
-            hit = (
-                await ctx.deps.store.cache_get("FunctionIR", key, version)
-                if ctx.deps.use_cache
-                else None
-            )
-            if hit is not None:
-                cached.append({"qualname": qualname, "ir": hit})
+        keys = {qualname: context_hash(unit) for qualname, unit in ctx.deps.units.items()}
+        hits = (
+            await ctx.deps.store.cache_get_many("FunctionIR", list(keys.values()), version)
+            if ctx.deps.use_cache
+            else {}
+        )
+        for qualname, key in keys.items():
+            if key in hits:
+                cached.append({"qualname": qualname, "ir": hits[key]})
             else:
                 jobs.append({"qualname": qualname, "hash": key})
         return {"jobs": jobs, "cached": cached, "has_error": module.doc.tree.root_node.has_error}
@@ -170,44 +197,49 @@ async def parse_ast(ctx: Ctx) -> list[Json]:
     ctx.state.functions = [j["qualname"] for j in out["jobs"]]
     ctx.state.cached = [c["qualname"] for c in out["cached"]]
     ctx.deps.cached_irs = out["cached"]
-    jobs: list[Json] = out["jobs"]
-    return jobs
+    return batches(out["jobs"], ctx.deps.provider)
 
 
-@g.step(node_id="Function")
-async def per_function(ctx: Ctx) -> Json:
-    job: Json = ctx.inputs
-    return job
+def batches(jobs: list[Json], provider: Provider) -> list[Json]:
+    """The fan-out items: one function each for routes that call a model per function;
+    for the static engine (microseconds per function, CPU-bound) a few functions each,
+    so a large file is not hundreds of graph tasks of bookkeeping."""
+    per_batch = max(1, getattr(provider, "batch_size", 1))
+    if per_batch > 1:
+        per_batch = max(1, min(per_batch, -(-len(jobs) // MAX_BRANCHES)))
+    return [
+        {
+            "key": ",".join(j["qualname"] for j in jobs[i : i + per_batch]),
+            "jobs": jobs[i : i + per_batch],
+        }
+        for i in range(0, len(jobs), per_batch)
+    ]
 
 
 def _extraction(node_id: str, signature_name: str) -> Callable[..., Awaitable[Json]]:
     async def step(ctx: Ctx) -> Json:
-        job = ctx.inputs
-        qualname = job["qualname"]
+        batch: Json = ctx.inputs
 
         async def compute() -> Json:
             import lift_lsp.signatures as sigs
 
-            version = ctx.deps.provider.program_version
-            if ctx.deps.use_cache:
-                hit = await ctx.deps.store.cache_get(node_id, job["hash"], version)
-                if hit is not None:
-                    return dict(hit)
-            unit = ctx.deps.units[qualname]
             signature = getattr(sigs, signature_name)
-            inputs = {"qualname": qualname, "function_source": unit.source}
-            try:
-                prediction = await ctx.deps.provider.predict(signature, inputs, unit=unit)
-                result: Json = {"ok": True, **dict(prediction.items())}
-            except Exception as exc:  # one function the engine cannot analyse becomes holes
-                result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-            result["route"] = ctx.deps.provider.route
-            if result["ok"] and ctx.deps.use_cache:
-                await ctx.deps.store.cache_put(node_id, job["hash"], version, result)
-            return result
+            results: Json = {}
+            for job in batch["jobs"]:
+                qualname = job["qualname"]
+                unit = ctx.deps.units[qualname]
+                inputs = {"qualname": qualname, "function_source": unit.source}
+                try:
+                    prediction = await ctx.deps.provider.predict(signature, inputs, unit=unit)
+                    result: Json = {"ok": True, **dict(prediction.items())}
+                except Exception as exc:  # a function the engine cannot analyse becomes holes
+                    result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                result["route"] = ctx.deps.provider.route
+                results[qualname] = result
+            return results
 
-        part = await checkpoint(ctx, node_id, qualname, compute)
-        return {"qualname": qualname, "hash": job["hash"], node_id: part}
+        parts = await checkpoint(ctx, node_id, batch["key"], compute)
+        return {"batch": batch, node_id: parts}
 
     step.__name__ = node_id
     return step
@@ -236,36 +268,44 @@ join_function = g.join(
 
 @g.step(node_id="AssignConfidence")
 async def assign_confidence(ctx: Ctx) -> Json:
-    parts = ctx.inputs
-    qualname = parts["qualname"]
+    merged: Json = ctx.inputs
+    batch = merged["batch"]
 
     async def compute() -> Json:
         from lift_lsp.graphs.lift import build_function_ir
 
-        unit = ctx.deps.units[qualname]
-        return build_function_ir(unit, parts, ctx.deps.provider, ctx.deps.execution_id, _now())
+        irs: Json = {}
+        for job in batch["jobs"]:
+            qualname = job["qualname"]
+            parts = {name: merged[name][qualname] for name in EXTRACTIONS if name in merged}
+            unit = ctx.deps.units[qualname]
+            irs[qualname] = build_function_ir(
+                unit, parts, ctx.deps.provider, ctx.deps.execution_id, _now()
+            )
+        return irs
 
-    ir: Json = await checkpoint(ctx, "AssignConfidence", qualname, compute)
-    return {"qualname": qualname, "hash": parts["hash"], "ir": ir}
+    irs: Json = await checkpoint(ctx, "AssignConfidence", batch["key"], compute)
+    return {"batch": batch, "irs": irs}
 
 
 @g.step(node_id="PromoteToHoles")
 async def promote_to_holes(ctx: Ctx) -> Json:
-    item = ctx.inputs
+    item: Json = ctx.inputs
+    batch = item["batch"]
 
     async def compute() -> Json:
         from lift_lsp.graphs.lift import promote
 
-        unit = ctx.deps.units[item["qualname"]]
-        ir = promote(item["ir"], unit)
-        if ctx.deps.use_cache:
-            await ctx.deps.store.cache_put(
-                "FunctionIR", item["hash"], ctx.deps.provider.program_version, ir
-            )
-        return ir
+        irs: Json = {}
+        for job in batch["jobs"]:
+            qualname = job["qualname"]
+            irs[qualname] = promote(item["irs"][qualname], ctx.deps.units[qualname])
+            if ctx.deps.use_cache:
+                ctx.deps.to_cache[job["hash"]] = irs[qualname]
+        return irs
 
-    ir: Json = await checkpoint(ctx, "PromoteToHoles", item["qualname"], compute)
-    return {"qualname": item["qualname"], "ir": ir}
+    irs: Json = await checkpoint(ctx, "PromoteToHoles", batch["key"], compute)
+    return irs
 
 
 join_file = g.join(reduce_list_append, initial_factory=list, node_id="JoinFile")
@@ -276,7 +316,7 @@ async def validate_ir(ctx: Ctx) -> Json:
     async def compute() -> Json:
         from lift_lsp.graphs.lift import unanalysable
 
-        fresh = {item["qualname"]: item["ir"] for item in ctx.inputs}
+        fresh = {qualname: ir for irs in ctx.inputs for qualname, ir in irs.items()}
         cached = {c["qualname"]: c["ir"] for c in ctx.deps.cached_irs}
         functions = []
         for qualname, unit in ctx.deps.units.items():
@@ -294,8 +334,9 @@ async def validate_ir(ctx: Ctx) -> Json:
 g.add(
     g.edge_from(g.start_node).to(load_code),
     g.edge_from(load_code).to(parse_ast),
-    g.edge_from(parse_ast).map(downstream_join_id=NodeID("JoinFile")).to(per_function),
-    g.edge_from(per_function).to(extract_intent, infer_types, detect_constraints, detect_effects),
+    g.edge_from(parse_ast)
+    .map(downstream_join_id=NodeID("JoinFile"))
+    .to(extract_intent, infer_types, detect_constraints, detect_effects),
     g.edge_from(extract_intent, infer_types, detect_constraints, detect_effects).to(join_function),
     g.edge_from(join_function).to(assign_confidence),
     g.edge_from(assign_confidence).to(promote_to_holes),

@@ -8,7 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lift_lsp.graphs.reverse import GRAPH_TYPE, REVERSE_GRAPH, ReverseDeps, ReverseState
+from lift_lsp.graphs.reverse import (
+    GRAPH_TYPE,
+    REVERSE_GRAPH,
+    ReverseDeps,
+    ReverseState,
+    flush,
+)
 
 if TYPE_CHECKING:
     from lift_lsp.providers.base import Provider
@@ -42,10 +48,13 @@ class ReverseRunner:
         execution_id: str | None = None,
     ) -> RunResult:
         """Lift every function of ``text``; resume ``execution_id`` if it was interrupted."""
+        recorded: dict[tuple[str, str], Any] = {}
         if execution_id is None:
             execution_id = await self.store.create_execution(
                 GRAPH_TYPE, {"path": path, "text": text, "use_cache": use_cache}, {"path": path}
             )
+        else:
+            recorded = await self.store.completed_outputs(execution_id)
         deps = ReverseDeps(
             store=self.store,
             provider=self.provider,
@@ -53,21 +62,27 @@ class ReverseRunner:
             text=text,
             use_cache=use_cache,
             on_node=on_node,
+            recorded=recorded,
         )
+        state = ReverseState(path)
         started = time.perf_counter()
         status = "failed"
         try:
-            output = await REVERSE_GRAPH.run(inputs=path, state=ReverseState(path), deps=deps)
+            output = await REVERSE_GRAPH.run(inputs=path, state=state, deps=deps)
             status = "completed"
         except asyncio.CancelledError:
             status = "cancelled"
             raise
         finally:
             elapsed = (time.perf_counter() - started) * 1000
-            await asyncio.shield(
-                self.store.finish_execution(execution_id, status, total_duration_ms=elapsed)
-            )
+            await asyncio.shield(self._finish(state, deps, status, elapsed))
         return RunResult(output, execution_id, deps.resumed, elapsed)
+
+    async def _finish(
+        self, state: ReverseState, deps: ReverseDeps, status: str, elapsed: float
+    ) -> None:
+        await flush(state, deps)
+        await self.store.finish_execution(deps.execution_id, status, total_duration_ms=elapsed)
 
     async def resume_unfinished(self) -> list[RunResult]:
         """Finish the runs a killed process left behind, from their last recorded node."""

@@ -22,6 +22,8 @@ class LocalProvider:
 
     route: str = "local"
     model: str | None = None
+    #: Functions per graph branch: the static engine needs no per-function concurrency.
+    batch_size: int = 16
 
     def __init__(self) -> None:
         self._types: dict[int, tuple[ModuleContext, dict[str, FunctionTypes]]] = {}

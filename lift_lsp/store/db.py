@@ -452,6 +452,52 @@ class Store:
 
         return await self._execution_op("recording a node", op)
 
+    async def record_nodes(
+        self,
+        execution_id: str,
+        records: Sequence[tuple[str, str, Any, str, float]],
+        state: dict[str, Any] | None = None,
+    ) -> None:
+        """Append several completed nodes ``(node_id, item_key, output, started_at,
+        duration_ms)`` in one transaction: one round trip instead of one per node."""
+        if not records:
+            return
+        encoded = [(n, i, dumps(o), s, float(d)) for n, i, o, s, d in records]
+        state_json = None if state is None else dumps(state)
+
+        async def op(db: aiosqlite.Connection) -> None:
+            now = utc_now()
+            async with _transaction(db):
+                row = await self._execution_for_update(db, execution_id, state_json)
+                completed = [*json.loads(row["completed_nodes"]), *(r[0] for r in encoded)]
+                seq_rows = await _fetchall(
+                    db,
+                    "SELECT coalesce(max(seq), 0) + 1 FROM node_runs WHERE execution_id = ?",
+                    (execution_id,),
+                )
+                first = int(seq_rows[0][0])
+                await db.executemany(
+                    f"INSERT INTO node_runs ({NODE_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (execution_id, first + k, node, item, started, ms, out)
+                        for k, (node, item, out, started, ms) in enumerate(encoded)
+                    ],
+                )
+                await _run(
+                    db,
+                    "UPDATE graph_executions SET current_node = ?, completed_nodes = ?,"
+                    " node_count = node_count + ?, updated_at = ?, state = coalesce(?, state)"
+                    " WHERE id = ?",
+                    (encoded[-1][0], dumps(completed), len(encoded), now, state_json, execution_id),
+                )
+
+        await self._execution_op("recording nodes", op)
+
+    async def completed_outputs(self, execution_id: str) -> dict[tuple[str, str], Any]:
+        """Every recorded output of an execution by (node id, item key): what a resumed run
+        replays instead of recomputing."""
+        return {(r.node_id, r.item_key): r.output for r in await self.node_runs(execution_id)}
+
     async def node_runs(self, execution_id: str) -> list[NodeRun]:
         """The recorded nodes of an execution, in the order they completed."""
 
@@ -618,6 +664,54 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?)",
                 (node_id, content_hash, program_version, value_json, utc_now()),
             )
+
+        await self._cache_op("put", op, None)
+
+    async def cache_get_many(
+        self, node_id: str, content_hashes: Sequence[str], program_version: str
+    ) -> dict[str, Any]:
+        """Cached values for several keys in one query (missing keys are left out)."""
+        wanted = list(dict.fromkeys(content_hashes))
+        if not wanted:
+            return {}
+
+        async def op(db: aiosqlite.Connection) -> dict[str, Any]:
+            found: dict[str, Any] = {}
+            for start in range(0, len(wanted), 500):  # SQLite's limit on host parameters
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = await _fetchall(
+                    db,
+                    f"SELECT content_hash, value FROM node_cache WHERE node_id = ?"
+                    f" AND program_version = ? AND content_hash IN ({marks})",
+                    (node_id, program_version, *chunk),
+                )
+                found.update({row[0]: json.loads(row[1]) for row in rows})
+            return found
+
+        nothing: dict[str, Any] = {}
+        found = await self._cache_op("get", op, nothing)
+        self._hits += len(found)
+        self._misses += len(wanted) - len(found)
+        return found
+
+    async def cache_put_many(
+        self, node_id: str, program_version: str, values: dict[str, Any]
+    ) -> None:
+        """Store several values (content hash → value) in one statement."""
+        if not values:
+            return
+        now = utc_now()
+        rows = [(node_id, h, program_version, dumps(v), now) for h, v in values.items()]
+
+        async def op(db: aiosqlite.Connection) -> None:
+            async with _transaction(db):
+                await db.executemany(
+                    "INSERT OR REPLACE INTO node_cache"
+                    " (node_id, content_hash, program_version, value, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
 
         await self._cache_op("put", op, None)
 
