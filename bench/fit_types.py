@@ -158,9 +158,33 @@ def fit_priors(items: list[Item], kind: str, min_count: int = 3) -> dict[str, di
     return priors
 
 
+def fit_fallbacks(items: list[Item], model: TypeModel) -> dict[str, dict[str, float]]:
+    """Base rates for targets whose evidence names no type and whose name has no prior."""
+    counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for item in items:
+        priors = model.param_priors if item.kind == "param" else model.return_priors
+        if item.prior_key in priors or any(c.type != OPTIONAL for c in item.clues):
+            continue
+        if item.clues:  # only `= None`: what is the rest of the union?
+            rest = [m for m in item.truth.split(" | ") if m != "None"]
+            if len(rest) == 1:
+                counts["optional"][rest[0]] += 1
+        else:
+            counts[item.kind][item.truth] += 1
+    out: dict[str, dict[str, float]] = {}
+    for case, counter in counts.items():
+        total = sum(counter.values())
+        out[case] = {t: round(n / (total + 1), 4) for t, n in counter.most_common(3)}
+    return out
+
+
 def predict(model: TypeModel, item: Item) -> tuple[str | None, float]:
-    prior = model.param_priors if item.kind == "param" else model.return_priors
-    ranked, raw = model.rank(item.clues, prior.get(item.prior_key, {}), item.visible)  # type: ignore[arg-type]
+    priors = model.param_priors if item.kind == "param" else model.return_priors
+    prior = priors.get(item.prior_key, {})
+    if not prior and all(c.type == OPTIONAL for c in item.clues):
+        case = "optional" if item.clues else item.kind
+        prior = model.fallback_priors.get(case, {})
+    ranked, raw = model.rank(item.clues, prior, item.visible)  # type: ignore[arg-type]
     return (ranked[0][0], raw) if ranked else (None, 0.0)
 
 
@@ -221,6 +245,7 @@ def main() -> None:
     model.source_precision = fit_precisions(set_a)
     model.param_priors = fit_priors(set_a, "param")
     model.return_priors = fit_priors(set_a, "return")
+    model.fallback_priors = fit_fallbacks(set_a, model)
     best = max(
         (w / 10 for w in range(1, 11)), key=lambda w: accuracy(_with(model, prior_weight=w), set_a)
     )

@@ -380,10 +380,12 @@ class ClueFinder:
         if is_generator(func):
             return self._generator_clues()
         returns = [n for n in self._body_nodes() if n.type == "return_statement"]
-        valued = [r for r in returns if r.named_children]
+        valued = [
+            r for r in returns if r.named_children and r.named_children[0].type != "none"
+        ]
         if not valued:
-            if _only_raises(func):
-                return []  # an abstract-style stub: its real type is elsewhere
+            if _declares_only(func) or decorator_names(func) & _ABSTRACT:
+                return []  # a stub whose real type is written elsewhere
             return [Clue("None", "no-return", "returns nothing")]
         clues: list[Clue] = []
         types: list[str | None] = []
@@ -393,9 +395,8 @@ class ClueFinder:
             types.append(rtype)
             if rtype is not None:
                 clues.append(Clue(rtype, _return_source(value), f"returns {text(value)[:30]}"))
-        if len(valued) < len(returns):
-            types.append("None")  # a bare `return` alongside valued ones
-            clues.append(Clue(OPTIONAL, "return-bare", "also returns nothing"))
+        if len(valued) < len(returns):  # also `return` / `return None`
+            clues.append(Clue(OPTIONAL, "return-none", "also returns None"))
         known = [t for t in types if t is not None]
         if len(known) == len(types) and len(set(known)) > 1:
             clues.append(Clue(union(known), "return-union", "every return typed"))
@@ -437,7 +438,20 @@ class ClueFinder:
                 declared = _class_attributes(self.cls).get(text(attr))
                 if declared:
                     return declared
+                prop = self._property_type(text(attr))
+                if prop is not None:
+                    return prop
         return self.scope.infer(node)
+
+    def _property_type(self, name: str) -> str | None:
+        """``self.name`` where ``name`` is a ``@property`` of this class (or its bases)."""
+        if self.cls is None:
+            return None
+        cls_name = definition_name(self.cls)
+        method = self.index.find_method(cls_name, name)
+        if method is None or not decorator_names(method) & {"property", "cached_property"}:
+            return None
+        return return_annotation(method) or self.known_returns.get(f"{cls_name}.{name}")
 
     def _call_type(self, call: Node) -> str | None:
         fn = call.child_by_field_name("function")
@@ -469,6 +483,10 @@ class ClueFinder:
                         f"{cls_name}.{text(attr)}"
                     )
             module = self.module.imports.get(obj_name)
+            if module is None and obj.type == "attribute":  # os.path.join(...)
+                head = obj_name.split(".")[0]
+                if head in self.module.imports:
+                    module = self.module.imports[head] + obj_name[len(head) :]
             if module is not None:
                 return self._qualified(module, stubs.returns_of(module, text(attr)))
             receiver = self._expression_type(obj) if obj.type != "call" else self._call_type(obj)
@@ -540,17 +558,23 @@ def _isinstance_types(node: Node) -> list[str]:
     return []
 
 
-def _only_raises(func: Node) -> bool:
+_ABSTRACT = frozenset({"abstractmethod", "abstractproperty", "overload"})
+
+
+def _declares_only(func: Node) -> bool:
+    """A body that only documents, raises or is empty (``...``, ``pass``): a stub whose
+    type lives in an override or an implementation elsewhere."""
     stmts = [
         s
         for s in body_statements(func)
         if not (
             s.type == "expression_statement"
             and s.named_children
-            and s.named_children[0].type == "string"
+            and s.named_children[0].type in ("string", "ellipsis")
         )
+        and s.type not in ("pass_statement", "comment")
     ]
-    return bool(stmts) and all(s.type == "raise_statement" for s in stmts)
+    return all(s.type == "raise_statement" for s in stmts)
 
 
 def _return_source(value: Node) -> str:

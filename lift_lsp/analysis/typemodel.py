@@ -39,6 +39,9 @@ class TypeModel:
     param_priors: dict[str, dict[str, float]] = field(default_factory=dict)
     return_priors: dict[str, dict[str, float]] = field(default_factory=dict)
     prior_weight: float = 0.5
+    #: What a parameter / return with no usable evidence usually is (fitted base rates);
+    #: ``optional`` is the non-None part for a parameter whose only clue is ``= None``.
+    fallback_priors: dict[str, dict[str, float]] = field(default_factory=dict)
     #: Isotonic calibration: raw score breakpoints and the accuracy observed there.
     calibration_x: list[float] = field(default_factory=list)
     calibration_y: list[float] = field(default_factory=list)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass, field
 
-from lift_lsp.analysis.clues import Clue, ClueFinder
+from lift_lsp.analysis.clues import OPTIONAL, Clue, ClueFinder
 from lift_lsp.analysis.context import FunctionUnit, ModuleContext
 from lift_lsp.analysis.typemodel import TypeModel, load_model
 from lift_lsp.holes.defs import parameters, return_annotation
@@ -120,17 +120,28 @@ class TypeInference:
                 params[param.name] = TargetTypes(param.name, [(implicit, 1.0)], ["implicit"])
                 continue
             clues = finder.param_clues(param)
-            prior = self._prior(self.model.param_prior(param.name))
+            prior = self._prior(self.model.param_prior(param.name)) or self._fallback(
+                "param", clues
+            )
             params[param.name] = self._target(param.name, clues, prior)
         ret_ann = return_annotation(unit.node)
         if ret_ann is not None:
             returns = TargetTypes("return", [(ret_ann, 1.0)], ["annotation"], annotated=True)
         else:
             clues = finder.return_clues()
-            prior = self._prior(self.model.return_prior(definition_name(unit.node)))
+            prior = self._prior(self.model.return_prior(definition_name(unit.node))) or (
+                self._fallback("return", clues)
+            )
             returns = self._target("return", clues, prior)
         self.last_consulted = finder.consulted
         return FunctionTypes(params, returns)
+
+    def _fallback(self, kind: str, clues: list[Clue]) -> dict[str, float]:
+        """Base rates when the evidence names no type (only ``= None``, or nothing)."""
+        if any(c.type != OPTIONAL for c in clues):
+            return {}
+        case = "optional" if clues else kind
+        return self._prior(self.model.fallback_priors.get(case, {}))
 
     def _prior(self, prior: dict[str, float]) -> dict[str, float]:
         return {t: p for t, p in prior.items() if self.visible(t)}
