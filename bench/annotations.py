@@ -214,15 +214,14 @@ def match_functions(
 ) -> dict[str, dict[str, Any]]:
     """Pairs each ground-truth function (by its qualname, ``#2`` included) with an IR one.
 
-    Same qualname, then a location row between the first decorator and the ``def``; for
-    several candidates without such a row, the one with the same rank among the
-    definitions of that name; as a last resort the nearest row.
+    Same qualname and a location row inside the definition (first decorator to the end of
+    the body; the nearest to the ``def`` if several): an overload stub or a getter is never
+    taken for the implementation or the setter. Only when the IR gives no rows at all are
+    definitions of one name paired by rank.
     """
     by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in found:
         by_name[str(f.get("qualname", ""))].append(f)
-    for group in by_name.values():
-        group.sort(key=lambda f: int((f.get("location") or {}).get("row") or 0))
     ranks: Counter[str] = Counter()
     matched: dict[str, dict[str, Any]] = {}
     for fn in truth:
@@ -230,20 +229,24 @@ def match_functions(
         rank = ranks[name]
         ranks[name] += 1
         group = by_name.get(name, [])
-        if not group:
-            continue
-        rows = [int((f.get("location") or {}).get("row") or 0) for f in group]
-        inside = [f for f, r in zip(group, rows, strict=True) if fn.first_row <= r <= fn.def_row]
-        if len(inside) == 1 or (inside and len(group) == 1):
-            matched[fn.qualname] = inside[0]
-        elif len(group) == 1:
-            matched[fn.qualname] = group[0]
-        elif len(group) == sum(1 for t in truth if _base_qualname(t.qualname) == name):
+        rows = [_row(f) for f in group]
+        inside = [
+            (abs(r - fn.def_row), i)
+            for i, r in enumerate(rows)
+            if fn.first_row <= r <= max(fn.end_row, fn.def_row)
+        ]
+        if inside:
+            matched[fn.qualname] = group[min(inside)[1]]
+        elif group and not any(rows) and rank < len(group):
             matched[fn.qualname] = group[rank]
-        else:
-            nearest = min(range(len(group)), key=lambda i: abs(rows[i] - fn.def_row))
-            matched[fn.qualname] = group[nearest]
     return matched
+
+
+def _row(function: Mapping[str, Any]) -> int:
+    try:
+        return int((function.get("location") or {}).get("row") or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _typed(entry: Mapping[str, Any] | None) -> Prediction:
@@ -595,7 +598,7 @@ def _union_members(node: ast.expr) -> list[ast.expr]:
 def pyright_type(text: str | None, is_async: bool = False) -> str | None:
     """A pyright-printed type as an annotation would say it; ``None`` for unknown.
 
-    ``Self@C`` is ``C`` (what the corpus writes, 17 to 2 against ``Self``), other scope
+    ``Self@C`` is ``C`` (what the corpus mostly writes there, rarely ``Self``), other scope
     suffixes go (``T@f`` → ``T``); Literal types are widened to their classes
     (``Literal['a', 1]`` → ``str | int``, ``LiteralString`` → ``str``); the coroutine of an
     ``async def`` is unwrapped to its result; ``Unknown`` and ``NotImplementedType`` members
@@ -768,7 +771,12 @@ def print_report(results: dict[str, Any]) -> None:
                 f"peak RSS {info['maxrss_mb']:.0f} MB"
             )
         print(line)
-        for key in ("functions_matched", "files_in_output", "revealed", "not_callable"):
+        if "functions_matched" in info:
+            print(
+                f"  functions matched: {info['functions_matched']} of "
+                f"{info['functions_with_truth']} scored definitions"
+            )
+        for key in ("files_in_output", "revealed", "not_callable"):
             if key in info:
                 print(f"  {key}: {info[key]}")
         if info.get("files_with_truth_missing"):

@@ -37,18 +37,14 @@ from lift_lsp.syntax.document import SourceDocument
 
 # Annotated, widely used packages that lift-lsp's environment holds and the evaluation
 # corpus does not (click is left out: typer vendors it).
-SET_A = ["pathspec", "pluggy", "_pytest", "httpx", "anyio", "cattrs", "pygls", "packaging", "h11"]
+SET_A = [
+    "pathspec", "pluggy", "_pytest", "httpx", "anyio", "cattrs", "pygls", "packaging", "h11",
+    "mypy", "huggingface_hub", "jinja2", "dotenv",
+]  # fmt: skip
 SET_B = [
-    "httpcore",
-    "aiosqlite",
-    "attr",
-    "pydantic_graph",
-    "filelock",
-    "tenacity",
-    "referencing",
-    "iniconfig",
-    "sniffio",
-]
+    "httpcore", "aiosqlite", "attr", "pydantic_graph", "filelock", "tenacity", "referencing",
+    "iniconfig", "sniffio", "hypothesis", "pydantic", "tiktoken",
+]  # fmt: skip
 MAX_FILES_PER_PACKAGE = 120
 
 
@@ -143,10 +139,16 @@ def fit_precisions(items: list[Item]) -> dict[str, float]:
 
 
 def fit_priors(items: list[Item], kind: str, min_count: int = 3) -> dict[str, dict[str, float]]:
+    """Types by parameter name (and by its last word, ``~path``), or by a function name's
+    first word (``get``) and by dunder name."""
     counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for item in items:
         if item.kind == kind and item.prior_key:
             counts[item.prior_key][item.truth] += 1
+            if kind == "param":
+                words = _WORD.findall(item.name.lstrip("_"))
+                if len(words) > 1:
+                    counts["~" + words[-1].lower()][item.truth] += 1
     priors: dict[str, dict[str, float]] = {}
     for key, counter in counts.items():
         total = sum(counter.values())
@@ -162,8 +164,12 @@ def fit_fallbacks(items: list[Item], model: TypeModel) -> dict[str, dict[str, fl
     """Base rates for targets whose evidence names no type and whose name has no prior."""
     counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for item in items:
-        priors = model.param_priors if item.kind == "param" else model.return_priors
-        if item.prior_key in priors or any(c.type != OPTIONAL for c in item.clues):
+        has_prior = (
+            bool(model.param_prior(item.name))
+            if item.kind == "param"
+            else item.prior_key in model.return_priors
+        )
+        if has_prior or any(c.type != OPTIONAL for c in item.clues):
             continue
         if item.clues:  # only `= None`: what is the rest of the union?
             rest = [m for m in item.truth.split(" | ") if m != "None"]
@@ -179,12 +185,14 @@ def fit_fallbacks(items: list[Item], model: TypeModel) -> dict[str, dict[str, fl
 
 
 def predict(model: TypeModel, item: Item) -> tuple[str | None, float]:
-    priors = model.param_priors if item.kind == "param" else model.return_priors
-    prior = priors.get(item.prior_key, {})
+    if item.kind == "param":
+        prior = model.param_prior(item.name)
+    else:
+        prior = model.return_priors.get(item.prior_key, {})
     if not prior and all(c.type == OPTIONAL for c in item.clues):
         case = "optional" if item.clues else item.kind
         prior = model.fallback_priors.get(case, {})
-    ranked, raw = model.rank(item.clues, prior, item.visible)  # type: ignore[arg-type]
+    ranked, raw = model.rank(item.clues, prior, item.visible, item.kind)  # type: ignore[arg-type]
     return (ranked[0][0], raw) if ranked else (None, 0.0)
 
 
@@ -231,6 +239,30 @@ def ece(pairs: list[tuple[float, int]], bins: int = 10) -> float:
     return err
 
 
+def fit_evidence(items: list[Item]) -> TypeModel:
+    """Clue precisions, name priors, base rates and the prior weight, from ``items``."""
+    model = TypeModel(version="types-v1")
+    model.source_precision = fit_precisions(items)
+    model.param_priors = fit_priors(items, "param")
+    model.return_priors = fit_priors(items, "return")
+    model.fallback_priors = fit_fallbacks(items, model)
+    model.prior_weight = max(
+        (w / 10 for w in range(1, 11)), key=lambda w: accuracy(_with(model, prior_weight=w), items)
+    )
+    return model
+
+
+def scored(model: TypeModel, items: list[Item], kind: str) -> list[tuple[float, int]]:
+    pairs = []
+    for it in items:
+        if it.kind != kind:
+            continue
+        top, raw = predict(model, it)
+        if top is not None:
+            pairs.append((raw, int(correct(top, it.truth))))
+    return pairs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"write {MODEL_PATH.name}")
@@ -241,28 +273,20 @@ def main() -> None:
     set_b = [it for pkg in SET_B for it in items_of(pkg, root)]
     print(f"items: A={len(set_a)} B={len(set_b)} ({time.perf_counter() - started:.1f} s)")
 
-    model = TypeModel(version="types-v1")
-    model.source_precision = fit_precisions(set_a)
-    model.param_priors = fit_priors(set_a, "param")
-    model.return_priors = fit_priors(set_a, "return")
-    model.fallback_priors = fit_fallbacks(set_a, model)
-    best = max(
-        (w / 10 for w in range(1, 11)), key=lambda w: accuracy(_with(model, prior_weight=w), set_a)
-    )
-    model.prior_weight = best
+    # Cross-fitting: evidence fitted on one half scores the other, so every calibration
+    # pair is out of sample; the model that ships is fitted on both halves.
+    fold_a, fold_b = fit_evidence(set_a), fit_evidence(set_b)
+    print(f"top-1 out of sample: A→B {accuracy(fold_a, set_b):.3f}, B→A {accuracy(fold_b, set_a):.3f}")
+    model = fit_evidence(set_a + set_b)
     print("precision per clue:", json.dumps(model.source_precision, sort_keys=True))
-    acc_a, acc_b = accuracy(model, set_a), accuracy(model, set_b)
-    print(f"prior weight {best}; top-1 on A {acc_a:.3f}, on B {acc_b:.3f}")
-
-    pairs = []
-    for it in set_b:
-        top, raw = predict(model, it)
-        if top is not None:
-            pairs.append((raw, int(correct(top, it.truth))))
-    before = ece(pairs)
-    model.calibration_x, model.calibration_y = isotonic(list(pairs))
-    after = ece([(model.calibrate(s), y) for s, y in pairs])
-    print(f"ECE on B (in-sample after fitting): before {before:.3f}, after {after:.3f}")
+    print(f"prior weight {model.prior_weight}")
+    for kind in ("param", "return"):
+        pairs = scored(fold_a, set_b, kind) + scored(fold_b, set_a, kind)
+        xs, ys = isotonic(list(pairs))
+        model.calibration[kind] = {"x": xs, "y": ys}
+        before = ece(pairs)
+        after = ece([(model.calibrate(s, kind), y) for s, y in pairs])
+        print(f"{kind}: ECE out of sample before {before:.3f}, after calibration {after:.3f}")
     model.trained_on = SET_A + SET_B
     model.items = len(set_a) + len(set_b)
     if args.write:

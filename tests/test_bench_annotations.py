@@ -529,3 +529,17 @@ def test_pyright_report_becomes_predictions(tmp_path: Path) -> None:
     assert typed("Box.fetch", "return") == "bytes"
     assert typed("multi", "return") == "int"
     assert typed("Box.__init__", "return") is None
+
+
+def test_an_overload_stub_is_not_taken_for_the_implementation(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path)
+    path = next(iter(corpus.functions))
+    stubs = [f for f in corpus.functions[path] if f.name == "pick" and f.skip]
+    impl = next(f for f in corpus.functions[path] if f.qualname == "pick" and not f.skip)
+    only_stub = [{"qualname": "pick", "location": {"row": stubs[0].def_row}}]
+    assert bench.match_functions([impl], only_stub) == {}
+    # Without rows, definitions of one name are paired by rank.
+    no_rows = [{"qualname": "Box.label", "id": 1}, {"qualname": "Box.label", "id": 2}]
+    labels = [f for f in corpus.functions[path] if f.name == "label"]
+    matched = bench.match_functions(labels, no_rows)
+    assert (matched["Box.label"]["id"], matched["Box.label#2"]["id"]) == (1, 2)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from tree_sitter import Node
 
@@ -27,6 +28,9 @@ from lift_lsp.holes.defs import (
 )
 from lift_lsp.holes.scope import ScopeView
 from lift_lsp.syntax.nodes import body_statements, definition_name, owning_class, text
+
+if TYPE_CHECKING:
+    from lift_lsp.analysis.workspace_types import WorkspaceModules
 
 
 K = TypeVar("K")
@@ -74,8 +78,11 @@ class ClueFinder:
         unit: FunctionUnit,
         known_returns: dict[str, str] | None = None,
         known_params: dict[tuple[str, str], str] | None = None,
+        workspace: WorkspaceModules | None = None,
     ) -> None:
         self.unit = unit
+        self.workspace = workspace
+        self.file = _file_of(unit.module.path) if workspace is not None else None
         self.module = unit.module
         self.index = unit.module.index
         self.known_returns = _Watched(known_returns or {}, self)
@@ -380,9 +387,7 @@ class ClueFinder:
         if is_generator(func):
             return self._generator_clues()
         returns = [n for n in self._body_nodes() if n.type == "return_statement"]
-        valued = [
-            r for r in returns if r.named_children and r.named_children[0].type != "none"
-        ]
+        valued = [r for r in returns if r.named_children and r.named_children[0].type != "none"]
         if not valued:
             if _declares_only(func) or decorator_names(func) & _ABSTRACT:
                 return []  # a stub whose real type is written elsewhere
@@ -449,9 +454,34 @@ class ClueFinder:
             return None
         cls_name = definition_name(self.cls)
         method = self.index.find_method(cls_name, name)
-        if method is None or not decorator_names(method) & {"property", "cached_property"}:
+        if method is None:
+            inherited, is_prop = self._inherited(name)
+            return inherited if is_prop else None
+        if not decorator_names(method) & {"property", "cached_property"}:
             return None
         return return_annotation(method) or self.known_returns.get(f"{cls_name}.{name}")
+
+    def _inherited(self, member: str) -> tuple[str | None, bool]:
+        """``member`` of a base class defined in another module of the project."""
+        if self.workspace is None or self.file is None or self.cls is None:
+            return None, False
+        seen: set[str] = set()
+        queue = [definition_name(self.cls)]
+        while queue and len(seen) < 20:
+            current = queue.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            info = self.index.classes.get(current)
+            if info is None:
+                origin = self.module.imports.get(current)
+                if origin is not None:
+                    found = self.workspace.member_return(self.file, origin, member)
+                    if found[0] is not None:
+                        return found
+                continue
+            queue.extend(info.bases)
+        return None, False
 
     def _call_type(self, call: Node) -> str | None:
         fn = call.child_by_field_name("function")
@@ -465,6 +495,10 @@ class ClueFinder:
             if func is not None:
                 return return_annotation(func) or self.known_returns.get(name)
             origin = self.module.imports.get(name)
+            if origin is not None and self.workspace is not None and self.file is not None:
+                found = self.workspace.return_of(self.file, origin)
+                if found is not None:
+                    return found
             if origin is not None and "." in origin:
                 from_module, _, imported = origin.rpartition(".")
                 return self._qualified(from_module, stubs.returns_of(from_module, imported))
@@ -475,13 +509,21 @@ class ClueFinder:
             if obj is None or attr is None:
                 return None
             obj_name = text(obj)
-            if self.cls is not None and self.params and obj_name == self.params[0].name:
+            is_super = obj.type == "call" and obj_name == "super()"
+            if (
+                self.cls is not None
+                and self.params
+                and (obj_name == self.params[0].name or is_super)
+            ):
                 cls_name = definition_name(self.cls)
-                method = self.index.find_method(cls_name, text(attr))
+                method = None if is_super else self.index.find_method(cls_name, text(attr))
                 if method is not None:
                     return return_annotation(method) or self.known_returns.get(
                         f"{cls_name}.{text(attr)}"
                     )
+                inherited, _ = self._inherited(text(attr))
+                if inherited is not None:
+                    return inherited
             module = self.module.imports.get(obj_name)
             if module is None and obj.type == "attribute":  # os.path.join(...)
                 head = obj_name.split(".")[0]
@@ -556,6 +598,16 @@ def _isinstance_types(node: Node) -> list[str]:
     if node.type in ("identifier", "attribute"):
         return [text(node)]
     return []
+
+
+def _file_of(path: str | None) -> Path | None:
+    if not path:
+        return None
+    try:
+        resolved = Path(path).resolve()
+    except OSError:
+        return None
+    return resolved if resolved.is_file() else None
 
 
 _ABSTRACT = frozenset({"abstractmethod", "abstractproperty", "overload"})

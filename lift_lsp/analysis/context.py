@@ -41,12 +41,23 @@ class ModuleContext:
         return module_imports(self.doc.tree.root_node)
 
     def functions(self) -> list[FunctionUnit]:
-        """Every function and method of the module (nested ones too), in source order."""
-        return [
-            FunctionUnit(node, self)
-            for node in walk(self.doc.tree.root_node)
-            if node.type == "function_definition"
-        ]
+        """Every function and method of the module (nested ones too), in source order.
+
+        A name defined again in the same scope (an overload's implementation, a property
+        setter, per-platform variants) is told apart as ``name#2``, ``name#3``...
+        """
+        units = []
+        seen: dict[str, int] = {}
+        for node in walk(self.doc.tree.root_node):
+            if node.type != "function_definition":
+                continue
+            unit = FunctionUnit(node, self)
+            base = qualname(node)
+            seen[base] = seen.get(base, 0) + 1
+            if seen[base] > 1:
+                unit.qualname = f"{base}#{seen[base]}"
+            units.append(unit)
+        return units
 
 
 @dataclass
@@ -57,9 +68,8 @@ class FunctionUnit:
     module: ModuleContext
     _hash: str | None = field(default=None, repr=False)
 
-    @cached_property
-    def qualname(self) -> str:
-        return qualname(self.node)
+    def __post_init__(self) -> None:
+        self.qualname: str = qualname(self.node)
 
     @property
     def source(self) -> str:

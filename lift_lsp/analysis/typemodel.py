@@ -42,15 +42,15 @@ class TypeModel:
     #: What a parameter / return with no usable evidence usually is (fitted base rates);
     #: ``optional`` is the non-None part for a parameter whose only clue is ``= None``.
     fallback_priors: dict[str, dict[str, float]] = field(default_factory=dict)
-    #: Isotonic calibration: raw score breakpoints and the accuracy observed there.
-    calibration_x: list[float] = field(default_factory=list)
-    calibration_y: list[float] = field(default_factory=list)
+    #: Isotonic calibration per target kind (``param``, ``return``): raw score breakpoints
+    #: ``x`` and the accuracy observed there ``y``, measured out of sample.
+    calibration: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     trained_on: list[str] = field(default_factory=list)
     items: int = 0
 
     @property
     def calibration_label(self) -> str:
-        if not self.calibration_x:
+        if not self.calibration:
             return "uncalibrated"
         return f"isotonic:{self.version}"
 
@@ -68,8 +68,9 @@ class TypeModel:
             return clue.strength
         return self.source_precision.get(clue.source, self.default_precision)
 
-    def calibrate(self, score: float) -> float:
-        xs, ys = self.calibration_x, self.calibration_y
+    def calibrate(self, score: float, kind: str = "param") -> float:
+        table = self.calibration.get(kind, {})
+        xs, ys = table.get("x", []), table.get("y", [])
         if not xs:
             return score
         if score <= xs[0]:
@@ -81,7 +82,12 @@ class TypeModel:
         return y0 if x1 == x0 else y0 + (y1 - y0) * (score - x0) / (x1 - x0)
 
     def param_prior(self, name: str) -> dict[str, float]:
-        return self.param_priors.get(name.lstrip("_").lower(), {})
+        """Types parameters of this name carry; else those whose name ends in the same word."""
+        exact = self.param_priors.get(name.lstrip("_").lower())
+        if exact:
+            return exact
+        words = _WORD.findall(name.lstrip("_"))
+        return self.param_priors.get("~" + words[-1].lower(), {}) if len(words) > 1 else {}
 
     def return_prior(self, func_name: str) -> dict[str, float]:
         if func_name.startswith("__") and func_name.endswith("__"):
@@ -94,6 +100,7 @@ class TypeModel:
         clues: Iterable[Clue],
         prior: dict[str, float] | None = None,
         visible: Callable[[str], bool] = lambda _t: True,
+        kind: str = "param",
     ) -> tuple[list[tuple[str, float]], float]:
         """Candidates best first with calibrated confidences, and the raw top score."""
         scores = raw_scores(clues, prior or {}, self)
@@ -102,7 +109,7 @@ class TypeModel:
         )[:MAX_CANDIDATES]
         if not ranked:
             return [], 0.0
-        calibrated = [(t, self.calibrate(s)) for t, s in ranked]
+        calibrated = [(t, self.calibrate(s, kind)) for t, s in ranked]
         total = sum(c for _, c in calibrated)
         if total > 1.0:  # keep the top's calibrated value; share what is left among the rest
             top_t, top_c = calibrated[0]

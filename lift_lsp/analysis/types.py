@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lift_lsp.analysis.clues import OPTIONAL, Clue, ClueFinder
 from lift_lsp.analysis.context import FunctionUnit, ModuleContext
 from lift_lsp.analysis.typemodel import TypeModel, load_model
 from lift_lsp.holes.defs import parameters, return_annotation
 from lift_lsp.syntax.nodes import definition_name, owning_class
+
+if TYPE_CHECKING:
+    from lift_lsp.analysis.workspace_types import WorkspaceModules
 
 _BUILTIN_NAMES = frozenset(dir(builtins)) | {"None"}
 #: Confidence an inferred type needs before other functions rely on it.
@@ -58,9 +62,15 @@ class TypeInference:
     """Infers every function of one module, in two passes so that functions learn
     from each other (a parameter passed on to a typed parameter, a call's return)."""
 
-    def __init__(self, module: ModuleContext, model: TypeModel | None = None) -> None:
+    def __init__(
+        self,
+        module: ModuleContext,
+        model: TypeModel | None = None,
+        workspace: WorkspaceModules | None = None,
+    ) -> None:
         self.module = module
         self.model = model or load_model()
+        self.workspace = workspace
         self._visible = _visible_in(module)
         self.last_consulted = False
 
@@ -103,7 +113,7 @@ class TypeInference:
         known_returns: dict[str, str] | None = None,
         known_params: dict[tuple[str, str], str] | None = None,
     ) -> FunctionTypes:
-        finder = ClueFinder(unit, known_returns, known_params)
+        finder = ClueFinder(unit, known_returns, known_params, self.workspace)
         self.last_consulted = False
         owner = owning_class(unit.node)
         params: dict[str, TargetTypes] = {}
@@ -147,7 +157,8 @@ class TypeInference:
         return {t: p for t, p in prior.items() if self.visible(t)}
 
     def _target(self, target: str, clues: list[Clue], prior: dict[str, float]) -> TargetTypes:
-        ranked, _ = self.model.rank(clues, prior, self.visible)
+        kind = "return" if target == "return" else "param"
+        ranked, _ = self.model.rank(clues, prior, self.visible, kind)
         evidence = [c.detail for c in clues][:6]
         if prior and ranked and ranked[0][0] in prior:
             evidence.append(f"name prior ({ranked[0][0]})")

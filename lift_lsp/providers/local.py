@@ -9,6 +9,7 @@ from lift_lsp.analysis.effects import detect_effects
 from lift_lsp.analysis.intent import extract_intent
 from lift_lsp.analysis.typemodel import load_model
 from lift_lsp.analysis.types import FunctionTypes, TypeInference
+from lift_lsp.analysis.workspace_types import WorkspaceModules
 
 if TYPE_CHECKING:
     import dspy
@@ -29,6 +30,7 @@ class LocalProvider:
         self._types: dict[int, tuple[ModuleContext, dict[str, FunctionTypes]]] = {}
         self.type_model = load_model()
         self.program_version = f"static-{self.type_model.version}"
+        self.workspace = WorkspaceModules(self.type_model)
 
     async def predict(
         self,
@@ -84,7 +86,7 @@ class LocalProvider:
         key = id(unit.module)
         cached = self._types.get(key)
         if cached is None or cached[0] is not unit.module:
-            inferred = TypeInference(unit.module, self.type_model).infer_module()
+            inferred = TypeInference(unit.module, self.type_model, self.workspace).infer_module()
             cached = (unit.module, inferred)
             self._types[key] = cached
         return cached[1]
