@@ -276,7 +276,8 @@ def main() -> None:
     # Cross-fitting: evidence fitted on one half scores the other, so every calibration
     # pair is out of sample; the model that ships is fitted on both halves.
     fold_a, fold_b = fit_evidence(set_a), fit_evidence(set_b)
-    print(f"top-1 out of sample: A→B {accuracy(fold_a, set_b):.3f}, B→A {accuracy(fold_b, set_a):.3f}")
+    a_on_b, b_on_a = accuracy(fold_a, set_b), accuracy(fold_b, set_a)
+    print(f"top-1 out of sample: A→B {a_on_b:.3f}, B→A {b_on_a:.3f}")
     model = fit_evidence(set_a + set_b)
     print("precision per clue:", json.dumps(model.source_precision, sort_keys=True))
     print(f"prior weight {model.prior_weight}")
