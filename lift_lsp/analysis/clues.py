@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from tree_sitter import Node
 
 from lift_lsp.analysis import stubs
-from lift_lsp.analysis.context import FunctionUnit
+from lift_lsp.analysis.context import FunctionUnit, ModuleContext
 from lift_lsp.holes.defs import (
     Param,
     ParamKind,
@@ -128,6 +129,25 @@ class ClueFinder:
             return clues
         for use in self._uses.get(param.name, []):
             clues.extend(self._use_clues(param, use))
+        clues.extend(self._named_like_a_type(param.name))
+        return clues
+
+    def _named_like_a_type(self, name: str) -> list[Clue]:
+        """``session`` → ``Session``, ``config`` → ``NoxConfig``, ``ctx`` → ``Context``:
+        parameters are often named after the class they hold, among those visible here."""
+        words = [w.lower() for w in _WORDS.findall(name.lstrip("_"))]
+        if not words:
+            return []
+        compact = "".join(words)
+        clues = []
+        for type_name, type_words in visible_type_names(self.module):
+            lowered = "".join(type_words)
+            if compact == lowered:
+                clues.append(Clue(type_name, "name-class-exact", f"named like {type_name}"))
+            elif words[-1] == type_words[-1] and len(words[-1]) > 2:
+                clues.append(Clue(type_name, "name-class-word", f"named like {type_name}"))
+            elif len(type_words) == 1 and _abbreviates(compact, lowered):
+                clues.append(Clue(type_name, "name-class-abbrev", f"abbreviates {type_name}"))
         return clues
 
     def _default_clues(self, default: Node) -> list[Clue]:
@@ -598,6 +618,48 @@ def _isinstance_types(node: Node) -> list[str]:
     if node.type in ("identifier", "attribute"):
         return [text(node)]
     return []
+
+
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_NOT_TYPES = frozenset({"TYPE_CHECKING", "Any", "Optional", "Union", "TypeVar", "Generic"})
+
+
+def visible_type_names(module: ModuleContext) -> list[tuple[str, list[str]]]:
+    """Class-like names visible in the module (its classes, imported CapWords names,
+    module-level type aliases), with their lower-cased words."""
+    cached = module.memo.get("clues.type_names")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    names = set(module.index.classes)
+    names |= {n for n in module.imports if n[:1].isupper() and not n.isupper()}
+    for stmt in module.doc.tree.root_node.named_children:
+        assign = (
+            stmt.named_children[0]
+            if stmt.type == "expression_statement" and stmt.named_children
+            else None
+        )
+        if assign is None or assign.type != "assignment":
+            continue
+        left, right = assign.child_by_field_name("left"), assign.child_by_field_name("right")
+        if left is not None and right is not None and left.type == "identifier":
+            alias = text(left)
+            if (
+                alias[:1].isupper()
+                and not alias.isupper()
+                and right.type in ("subscript", "binary_operator")
+            ):
+                names.add(alias)
+    found = [(n, [w.lower() for w in _WORDS.findall(n)]) for n in sorted(names - _NOT_TYPES)]
+    module.memo["clues.type_names"] = found
+    return found
+
+
+def _abbreviates(short: str, word: str) -> bool:
+    """``ctx`` abbreviates ``context``: same first letter, letters in order, ≥ 3 of them."""
+    if len(short) < 3 or len(short) >= len(word) or short[0] != word[0]:
+        return False
+    it = iter(word)
+    return all(ch in it for ch in short)
 
 
 def _file_of(path: str | None) -> Path | None:
