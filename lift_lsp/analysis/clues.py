@@ -8,9 +8,9 @@ worth is not decided here: ``typemodel.py`` holds weights fitted on annotated co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
