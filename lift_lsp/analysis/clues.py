@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from tree_sitter import Node
 
@@ -34,20 +34,19 @@ if TYPE_CHECKING:
     from lift_lsp.analysis.workspace_types import WorkspaceModules
 
 
-K = TypeVar("K")
-V = TypeVar("V")
+K = TypeVar("K", contravariant=True)
+V = TypeVar("V", covariant=True)
 
 
-class _Watched(Generic[K, V]):
-    """A read-only mapping that notes when it is read (unaffected functions skip pass two)."""
+class Lookup(Protocol[K, V]):
+    """Other functions' inferred types (see ``TypeInference``)."""
 
-    def __init__(self, data: dict[K, V], owner: ClueFinder) -> None:
-        self._data = data
-        self._owner = owner
+    def get(self, key: K) -> V | None: ...
 
-    def get(self, key: K) -> V | None:
-        self._owner.consulted = True
-        return self._data.get(key)
+
+class _Nothing:
+    def get(self, key: object) -> None:
+        return None
 
 
 #: Marks "this may be None" (a ``None`` default, an ``is None`` test); combined later.
@@ -77,8 +76,8 @@ class ClueFinder:
     def __init__(
         self,
         unit: FunctionUnit,
-        known_returns: dict[str, str] | None = None,
-        known_params: dict[tuple[str, str], str] | None = None,
+        known_returns: Lookup[str, str] | None = None,
+        known_params: Lookup[tuple[str, str], str] | None = None,
         workspace: WorkspaceModules | None = None,
     ) -> None:
         self.unit = unit
@@ -86,10 +85,8 @@ class ClueFinder:
         self.file = _file_of(unit.module.path) if workspace is not None else None
         self.module = unit.module
         self.index = unit.module.index
-        self.known_returns = _Watched(known_returns or {}, self)
-        self.known_params = _Watched(known_params or {}, self)
-        #: Whether any answer depended on another function's inferred types.
-        self.consulted = False
+        self.known_returns: Lookup[str, str] = known_returns or _Nothing()
+        self.known_params: Lookup[tuple[str, str], str] = known_params or _Nothing()
         self.params = parameters(unit.node)
         self.cls = owning_class(unit.node)
         self.scope = ScopeView(self.index, unit.node, unit.node.end_byte)

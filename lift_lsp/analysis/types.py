@@ -4,10 +4,11 @@ parameters and return values, propagated between the functions of a module."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from lift_lsp.analysis.clues import OPTIONAL, Clue, ClueFinder
+from lift_lsp.analysis.clues import OPTIONAL, Clue, ClueFinder, Lookup
 from lift_lsp.analysis.context import FunctionUnit, ModuleContext
 from lift_lsp.analysis.typemodel import TypeModel, load_model
 from lift_lsp.holes.defs import parameters, return_annotation
@@ -16,6 +17,7 @@ from lift_lsp.syntax.nodes import definition_name, owning_class
 if TYPE_CHECKING:
     from lift_lsp.analysis.workspace_types import WorkspaceModules
 
+K = TypeVar("K")
 _BUILTIN_NAMES = frozenset(dir(builtins)) | {"None"}
 #: Confidence an inferred type needs before other functions rely on it.
 PROPAGATE_AT = 0.5
@@ -41,6 +43,35 @@ class FunctionTypes:
     returns: TargetTypes
 
 
+def _confident_return(types: FunctionTypes, _key: object) -> str | None:
+    t, c = types.returns.best
+    return t if t is not None and (c >= PROPAGATE_AT or types.returns.annotated) else None
+
+
+def _confident_param(types: FunctionTypes, key: object) -> str | None:
+    assert isinstance(key, tuple)
+    target = types.params.get(key[1])
+    if target is None:
+        return None
+    t, c = target.best
+    return t if t is not None and (c >= PROPAGATE_AT or target.annotated) else None
+
+
+class _Known(Generic[K]):
+    """Other functions' confident types, looked up (and inferred) on demand."""
+
+    def __init__(
+        self, inference: TypeInference, pick: Callable[[FunctionTypes, object], str | None]
+    ) -> None:
+        self._inference = inference
+        self._pick = pick
+
+    def get(self, key: K) -> str | None:
+        name = key if isinstance(key, str) else key[0]  # type: ignore[index]
+        types = self._inference.lookup(str(name))
+        return self._pick(types, key) if types is not None else None
+
+
 def _visible_in(module: ModuleContext) -> set[str]:
     names = set(module.imports) | set(module.index.classes) | _BUILTIN_NAMES
     names |= {n.split(".")[0] for n in module.imports}
@@ -59,8 +90,11 @@ def _heads(type_text: str) -> list[str]:
 
 
 class TypeInference:
-    """Infers every function of one module, in two passes so that functions learn
-    from each other (a parameter passed on to a typed parameter, a call's return)."""
+    """Infers the functions of one module. A function that needs another's types (a
+    call's return, the parameter an argument is passed on to) infers that one first, on
+    demand and once; cycles and very long chains stop at what is known."""
+
+    MAX_DEPTH = 8
 
     def __init__(
         self,
@@ -72,49 +106,49 @@ class TypeInference:
         self.model = model or load_model()
         self.workspace = workspace
         self._visible = _visible_in(module)
-        self.last_consulted = False
+        self._results: dict[str, FunctionTypes] = {}
+        self._in_progress: list[str] = []
+        self._units: dict[str, FunctionUnit] = {}
+        self.known_returns: _Known[str] = _Known(self, _confident_return)
+        self.known_params: _Known[tuple[str, str]] = _Known(self, _confident_param)
 
     def visible(self, type_text: str) -> bool:
         return all(h in self._visible for h in _heads(type_text))
 
     def infer_module(self, units: list[FunctionUnit] | None = None) -> dict[str, FunctionTypes]:
         units = units if units is not None else self.module.functions()
-        first: dict[str, FunctionTypes] = {}
-        dependent: list[FunctionUnit] = []
         for unit in units:
-            first[unit.qualname] = self.infer(unit)
-            if self.last_consulted:
-                dependent.append(unit)
-        known_returns, known_params = self._confident(first)
-        for unit in dependent:  # pass two: only functions that asked about others
-            first[unit.qualname] = self.infer(unit, known_returns, known_params)
-        return first
+            self._units.setdefault(unit.qualname, unit)
+            self._units.setdefault(unit.qualname.rsplit(".", 1)[-1], unit)
+        return {unit.qualname: self.result(unit) for unit in units}
 
-    def _confident(
-        self, results: dict[str, FunctionTypes]
-    ) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
-        returns: dict[str, str] = {}
-        params: dict[tuple[str, str], str] = {}
-        for qual, ft in results.items():
-            t, c = ft.returns.best
-            if t is not None and (c >= PROPAGATE_AT or ft.returns.annotated):
-                returns[qual] = t
-                returns.setdefault(qual.rsplit(".", 1)[-1], t)
-            for name, tt in ft.params.items():
-                t, c = tt.best
-                if t is not None and (c >= PROPAGATE_AT or tt.annotated):
-                    params[(qual, name)] = t
-                    params.setdefault((qual.rsplit(".", 1)[-1], name), t)
-        return returns, params
+    def result(self, unit: FunctionUnit) -> FunctionTypes:
+        cached = self._results.get(unit.qualname)
+        if cached is None:
+            self._in_progress.append(unit.qualname)
+            try:
+                cached = self.infer(unit, self.known_returns, self.known_params)
+            finally:
+                self._in_progress.pop()
+            self._results[unit.qualname] = cached
+        return cached
+
+    def lookup(self, name: str) -> FunctionTypes | None:
+        """Another function's types, inferring it now if need be (None on a cycle)."""
+        unit = self._units.get(name)
+        if unit is None:
+            return None
+        if unit.qualname in self._in_progress or len(self._in_progress) > self.MAX_DEPTH:
+            return self._results.get(unit.qualname)
+        return self.result(unit)
 
     def infer(
         self,
         unit: FunctionUnit,
-        known_returns: dict[str, str] | None = None,
-        known_params: dict[tuple[str, str], str] | None = None,
+        known_returns: Lookup[str, str] | None = None,
+        known_params: Lookup[tuple[str, str], str] | None = None,
     ) -> FunctionTypes:
         finder = ClueFinder(unit, known_returns, known_params, self.workspace)
-        self.last_consulted = False
         owner = owning_class(unit.node)
         params: dict[str, TargetTypes] = {}
         for i, param in enumerate(parameters(unit.node)):
@@ -143,7 +177,6 @@ class TypeInference:
                 self._fallback("return", clues)
             )
             returns = self._target("return", clues, prior)
-        self.last_consulted = finder.consulted
         return FunctionTypes(params, returns)
 
     def _fallback(self, kind: str, clues: list[Clue]) -> dict[str, float]:
