@@ -277,8 +277,7 @@ def main() -> None:
     parser.add_argument("--workspace", action="store_true", help="follow imports in training")
     args = parser.parse_args()
     if args.workspace:
-        global WORKSPACE
-        WORKSPACE = WorkspaceModules(TypeModel())
+        globals()["WORKSPACE"] = WorkspaceModules(TypeModel())
     root = site_packages()
     started = time.perf_counter()
     set_a = [it for pkg in SET_A for it in items_of(pkg, root)]

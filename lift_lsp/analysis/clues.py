@@ -34,14 +34,14 @@ if TYPE_CHECKING:
     from lift_lsp.analysis.workspace_types import WorkspaceModules
 
 
-K = TypeVar("K", contravariant=True)
-V = TypeVar("V", covariant=True)
+K_contra = TypeVar("K_contra", contravariant=True)
+V_co = TypeVar("V_co", covariant=True)
 
 
-class Lookup(Protocol[K, V]):
+class Lookup(Protocol[K_contra, V_co]):
     """Other functions' inferred types (see ``TypeInference``)."""
 
-    def get(self, key: K) -> V | None: ...
+    def get(self, key: K_contra) -> V_co | None: ...
 
 
 class _Nothing:

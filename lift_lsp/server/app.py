@@ -12,6 +12,7 @@ from lift_lsp import __version__
 from lift_lsp.config import Settings
 from lift_lsp.server.convert import encoding_of
 from lift_lsp.server.documents import DocumentStore, OpenDocument, UnknownDocument
+from lift_lsp.server.ir_cache import IRState
 from lift_lsp.server.protocol import LiftProtocol
 from lift_lsp.server.settings import SettingsManager
 from lift_lsp.syntax.positions import Encoding
@@ -28,6 +29,8 @@ class LiftServer(LanguageServer):
         self.documents = DocumentStore()
         self.settings = SettingsManager()
         self.pending_diagnostics: set[str] = set()
+        #: The latest IR of each document, the running lifts, the reverse engine.
+        self.ir = IRState()
         # Set once the editor's settings have been read after `initialized`, so the first
         # diagnostics already have the user's severity and kinds (no flash of defaults).
         self.configured = asyncio.Event()
@@ -75,12 +78,14 @@ def create_server() -> LiftServer:
         commands,
         diagnostics,
         hover,
+        inlay,
         lifecycle,
+        reverse,
         symbols,
         sync,
     )
 
     server = LiftServer()
-    for feature in (lifecycle, sync, diagnostics, hover, symbols, commands):
+    for feature in (lifecycle, sync, diagnostics, hover, symbols, commands, reverse, inlay):
         feature.register(server)
     return server

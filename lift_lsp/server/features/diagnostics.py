@@ -15,6 +15,7 @@ from lsprotocol import types as lsp
 from lift_lsp.holes import HoleKind
 from lift_lsp.server.convert import hole_diagnostic
 from lift_lsp.server.documents import OpenDocument
+from lift_lsp.server.ir_cache import ir_diagnostics
 
 if TYPE_CHECKING:
     from lift_lsp.server.app import LiftServer
@@ -46,7 +47,7 @@ def document_diagnostics(ls: LiftServer, doc: OpenDocument) -> list[lsp.Diagnost
         doc.warned.discard("nul")
     analysis = doc.analysis(settings)
     encoding = ls.encoding
-    return [
+    holes = [
         hole_diagnostic(
             doc.uri,
             doc.source,
@@ -57,6 +58,8 @@ def document_diagnostics(ls: LiftServer, doc: OpenDocument) -> list[lsp.Diagnost
         )
         for hole in analysis.holes
     ]
+    lifted = ls.ir.current(doc)  # signature and intent holes of the last save, if current
+    return holes + ir_diagnostics(lifted, settings, encoding) if lifted is not None else holes
 
 
 def publish(ls: LiftServer, uri: str) -> None:
@@ -122,7 +125,7 @@ def register(server: LiftServer) -> None:
     ) -> lsp.DocumentDiagnosticReport:
         await wait_configured(ls)
         doc = ls.require_document(params.text_document.uri)
-        result_id = f"{id(doc)}:{doc.revision}:{ls.settings.generation}"
+        result_id = f"{id(doc)}:{doc.revision}:{ls.settings.generation}:{ls.ir.generation}"
         if params.previous_result_id == result_id:
             return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
         return lsp.RelatedFullDocumentDiagnosticReport(

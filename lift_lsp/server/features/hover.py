@@ -8,6 +8,7 @@ from lsprotocol import types as lsp
 
 from lift_lsp.holes.analysis import HoleDescription
 from lift_lsp.server.convert import from_lsp_position, hole_range
+from lift_lsp.server.ir_cache import ir_hover
 
 if TYPE_CHECKING:
     from lift_lsp.server.app import LiftServer
@@ -43,8 +44,9 @@ def register(server: LiftServer) -> None:
             return None
         analysis = doc.analysis(ls.settings_for(doc))
         hole = analysis.hole_at(offset)
-        if hole is None:
-            return None
+        if hole is None:  # a def or parameter name: its IR, if the last save's is current
+            lifted = ls.ir.current(doc)
+            return ir_hover(lifted, offset, ls.encoding) if lifted is not None else None
         desc = analysis.describe(hole)
         line_of = {h.start: doc.source.line_of(h.start) for h in desc.same_name}
         return lsp.Hover(

@@ -52,6 +52,9 @@ def register(server: LiftServer) -> None:
             await pull_configuration(ls)
         finally:
             configuration_ready(ls)
+        from lift_lsp.server.features.reverse import resume_interrupted_runs
+
+        resume_interrupted_runs(ls)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
