@@ -339,3 +339,27 @@ def test_a_killed_run_resumes_from_its_last_node(tmp_path: Path) -> None:
     assert first[1] == "completed"  # the interrupted execution was finished...
     assert first[2] == first[3]  # ...without recomputing any node it had recorded
     assert first[2] >= before
+
+
+async def test_cached_functions_are_placed_where_they_are_now(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "lift.db")
+    runner = ReverseRunner(store)
+    first = await runner.run("m.py", SOURCE)
+    moved = await runner.run("m.py", "# a comment\n# and another\n" + SOURCE)
+    await store.close()
+    before, after = by_name(first.file_ir), by_name(moved.file_ir)
+    for name, fn in before.items():
+        assert after[name]["location"]["row"] == fn["location"]["row"] + 2
+        rows = [h["location"]["row"] + 2 for h in fn["holes"]]
+        assert [h["location"]["row"] for h in after[name]["holes"]] == rows
+
+
+async def test_resume_leaves_runs_of_live_processes_alone(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "lift.db")
+    parent = os.getppid()  # alive for the whole test
+    await store.create_execution("reverse", {"path": "m.py", "text": SOURCE, "pid": parent}, {})
+    results = await ReverseRunner(store).resume_unfinished()
+    unfinished = await store.unfinished_executions("reverse")
+    await store.close()
+    assert results == []
+    assert len(unfinished) == 1

@@ -114,7 +114,8 @@ def _cut_sentence(paragraph: str) -> str:
 
 # -- names -----------------------------------------------------------------------------
 
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+# Letters beyond ASCII count as letters (``größe`` is one word): [^\W\d_] is "a letter".
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?(?:(?![A-Z])[^\W\d_])+|[A-Z]+|\d+")
 
 _GENERIC = frozenset(
     _words(

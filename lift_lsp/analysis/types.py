@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from lift_lsp.analysis.clues import OPTIONAL, Clue, ClueFinder, Lookup
 from lift_lsp.analysis.context import FunctionUnit, ModuleContext
 from lift_lsp.analysis.typemodel import TypeModel, load_model
-from lift_lsp.holes.defs import parameters, return_annotation
+from lift_lsp.holes.defs import ParamKind, parameters, return_annotation
 from lift_lsp.syntax.nodes import definition_name, owning_class
 
 if TYPE_CHECKING:
@@ -164,8 +164,9 @@ class TypeInference:
                 params[param.name] = TargetTypes(param.name, [(implicit, 1.0)], ["implicit"])
                 continue
             clues = finder.param_clues(param)
-            prior = self._prior(self.model.param_prior(param.name)) or self._fallback(
-                "param", clues
+            variadic = param.kind in (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD)
+            prior = self._prior(self.model.param_prior(param.name)) or (
+                {} if variadic else self._fallback("param", clues)
             )
             params[param.name] = self._target(param.name, clues, prior)
         ret_ann = return_annotation(unit.node)

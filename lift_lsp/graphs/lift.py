@@ -193,6 +193,29 @@ def promote(ir: Json, unit: FunctionUnit) -> Json:
     return {**ir, "holes": holes}
 
 
+def relocate(ir: Json, unit: FunctionUnit) -> Json:
+    """A cached IR placed where its function is now (its text is unchanged, its position
+    may not be: a line inserted above moves it)."""
+    nodes = {p.name: p.node for p in parameters(unit.node)}
+    name_node = unit.node.child_by_field_name("name") or unit.node
+    holes = []
+    for hole in ir.get("holes", []):
+        target = hole.get("target")
+        if target in nodes:
+            where = nodes[target].start_byte
+        elif target == "return":
+            where = name_node.start_byte
+        else:
+            where = unit.node.start_byte
+        holes.append({**hole, "location": _location(unit, where)})
+    return {
+        **ir,
+        "qualname": unit.qualname,
+        "location": _location(unit, unit.node.start_byte),
+        "holes": holes,
+    }
+
+
 def _signature_hole(target: str, element: Json, location: Json) -> Json:
     what = "return type" if target == "return" else f"type of {target}"
     if element["type"] is None:

@@ -314,10 +314,14 @@ join_file = g.join(reduce_list_append, initial_factory=list, node_id="JoinFile")
 @g.step(node_id="ValidateIR")
 async def validate_ir(ctx: Ctx) -> Json:
     async def compute() -> Json:
-        from lift_lsp.graphs.lift import unanalysable
+        from lift_lsp.graphs.lift import relocate, unanalysable
 
         fresh = {qualname: ir for irs in ctx.inputs for qualname, ir in irs.items()}
-        cached = {c["qualname"]: c["ir"] for c in ctx.deps.cached_irs}
+        cached = {
+            c["qualname"]: relocate(c["ir"], ctx.deps.units[c["qualname"]])
+            for c in ctx.deps.cached_irs
+            if c["qualname"] in ctx.deps.units
+        }
         functions = []
         for qualname, unit in ctx.deps.units.items():
             raw = fresh.get(qualname) or cached.get(qualname)

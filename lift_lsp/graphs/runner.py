@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,9 +51,8 @@ class ReverseRunner:
         """Lift every function of ``text``; resume ``execution_id`` if it was interrupted."""
         recorded: dict[tuple[str, str], Any] = {}
         if execution_id is None:
-            execution_id = await self.store.create_execution(
-                GRAPH_TYPE, {"path": path, "text": text, "use_cache": use_cache}, {"path": path}
-            )
+            given = {"path": path, "text": text, "use_cache": use_cache, "pid": os.getpid()}
+            execution_id = await self.store.create_execution(GRAPH_TYPE, given, {"path": path})
         else:
             recorded = await self.store.completed_outputs(execution_id)
         deps = ReverseDeps(
@@ -89,6 +89,8 @@ class ReverseRunner:
         results = []
         for row in await self.store.unfinished_executions(GRAPH_TYPE):
             given = row.input or {}
+            if _alive_elsewhere(given.get("pid")):
+                continue  # another live process (an editor, a CLI run) is doing it
             if not isinstance(given.get("text"), str):
                 await self.store.finish_execution(row.id, "failed", total_duration_ms=0.0)
                 continue
@@ -101,6 +103,21 @@ class ReverseRunner:
                 )
             )
         return results
+
+
+def _alive_elsewhere(pid: object) -> bool:
+    """Whether ``pid`` is a running process other than this one (on this machine)."""
+    if not isinstance(pid, int) or pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def trace_lines(runs: list[NodeRun]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from lift_lsp.analysis.constraints import detect_constraints
@@ -10,6 +11,8 @@ from lift_lsp.analysis.intent import extract_intent
 from lift_lsp.analysis.typemodel import load_model
 from lift_lsp.analysis.types import FunctionTypes, TypeInference
 from lift_lsp.analysis.workspace_types import WorkspaceModules
+
+MODULES_KEPT = 8
 
 if TYPE_CHECKING:
     import dspy
@@ -27,7 +30,10 @@ class LocalProvider:
     batch_size: int = 16
 
     def __init__(self) -> None:
-        self._types: dict[int, tuple[ModuleContext, dict[str, FunctionTypes]]] = {}
+        # Only the most recent modules: a long-running server lifts file after file.
+        self._types: OrderedDict[int, tuple[ModuleContext, dict[str, FunctionTypes]]] = (
+            OrderedDict()
+        )
         self.type_model = load_model()
         self.program_version = f"static-{self.type_model.version}"
         self.workspace = WorkspaceModules(self.type_model)
@@ -89,4 +95,6 @@ class LocalProvider:
             inferred = TypeInference(unit.module, self.type_model, self.workspace).infer_module()
             cached = (unit.module, inferred)
             self._types[key] = cached
+            while len(self._types) > MODULES_KEPT:
+                self._types.popitem(last=False)
         return cached[1]
