@@ -254,9 +254,14 @@ def fit_evidence(items: list[Item]) -> TypeModel:
     model.param_priors = fit_priors(items, "param")
     model.return_priors = fit_priors(items, "return")
     model.fallback_priors = fit_fallbacks(items, model)
-    model.prior_weight = max(
-        (w / 10 for w in range(1, 11)), key=lambda w: accuracy(_with(model, prior_weight=w), items)
-    )
+    for kind in ("param", "return"):
+        of_kind = [it for it in items if it.kind == kind]
+        model.prior_weights[kind] = max(
+            (w / 20 for w in range(1, 21)),
+            key=lambda w, k=kind, its=of_kind: accuracy(
+                _with(model, prior_weights={**model.prior_weights, k: w}), its
+            ),
+        )
     return model
 
 
@@ -291,7 +296,7 @@ def main() -> None:
     print(f"top-1 out of sample: A→B {a_on_b:.3f}, B→A {b_on_a:.3f}")
     model = fit_evidence(set_a + set_b)
     print("precision per clue:", json.dumps(model.source_precision, sort_keys=True))
-    print(f"prior weight {model.prior_weight}")
+    print(f"prior weights {model.prior_weights}")
     for kind in ("param", "return"):
         pairs = scored(fold_a, set_b, kind) + scored(fold_b, set_a, kind)
         xs, ys = isotonic(list(pairs))
@@ -306,7 +311,7 @@ def main() -> None:
         print(f"wrote {MODEL_PATH}")
 
 
-def _with(model: TypeModel, **changes: float) -> TypeModel:
+def _with(model: TypeModel, **changes: object) -> TypeModel:
     data = model.to_json()
     data.update(changes)
     return TypeModel.from_json(data)

@@ -463,7 +463,31 @@ class ClueFinder:
                 prop = self._property_type(text(attr))
                 if prop is not None:
                     return prop
+            elif obj is not None and attr is not None and obj.type in ("call", "identifier"):
+                receiver = self._call_type(obj) if obj.type == "call" else None
+                member = self._member_type(receiver, text(attr), want_property=True)
+                if member is not None:
+                    return member
         return self.scope.infer(node)
+
+    def _member_type(self, receiver: str | None, member: str, *, want_property: bool) -> str | None:
+        """The type of ``obj.member`` (a property) or ``obj.member()`` (a method) for an
+        object of a class of this module or of another module of the project."""
+        if receiver is None or not receiver.isidentifier():
+            return None
+        if receiver in self.index.classes:
+            method = self.index.find_method(receiver, member)
+            if method is None:
+                return None
+            is_prop = bool(decorator_names(method) & {"property", "cached_property"})
+            if is_prop != want_property:
+                return None
+            return return_annotation(method) or self.known_returns.get(f"{receiver}.{member}")
+        origin = self.module.imports.get(receiver)
+        if origin is None or self.workspace is None or self.file is None:
+            return None
+        found, is_prop = self.workspace.member_return(self.file, origin, member)
+        return found if is_prop == want_property else None
 
     def _property_type(self, name: str) -> str | None:
         """``self.name`` where ``name`` is a ``@property`` of this class (or its bases)."""
@@ -551,6 +575,9 @@ class ClueFinder:
             receiver = self._expression_type(obj) if obj.type != "call" else self._call_type(obj)
             if receiver in stubs.BUILTIN_CLASSES:
                 return stubs.method_return(receiver, text(attr))
+            member = self._member_type(receiver, text(attr), want_property=False)
+            if member is not None:
+                return member
         return None
 
     def _qualified(self, module: str, type_text: str | None) -> str | None:

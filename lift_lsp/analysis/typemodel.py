@@ -39,6 +39,8 @@ class TypeModel:
     param_priors: dict[str, dict[str, float]] = field(default_factory=dict)
     return_priors: dict[str, dict[str, float]] = field(default_factory=dict)
     prior_weight: float = 0.5
+    #: The prior weight per target kind (``param``, ``return``), when fitted.
+    prior_weights: dict[str, float] = field(default_factory=dict)
     #: What a parameter / return with no usable evidence usually is (fitted base rates);
     #: ``optional`` is the non-None part for a parameter whose only clue is ``= None``.
     fallback_priors: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -103,7 +105,7 @@ class TypeModel:
         kind: str = "param",
     ) -> tuple[list[tuple[str, float]], float]:
         """Candidates best first with calibrated confidences, and the raw top score."""
-        scores = raw_scores(clues, prior or {}, self)
+        scores = raw_scores(clues, prior or {}, self, kind)
         ranked = sorted(
             ((t, s) for t, s in scores.items() if visible(t)), key=lambda ts: (-ts[1], ts[0])
         )[:MAX_CANDIDATES]
@@ -120,7 +122,7 @@ class TypeModel:
 
 
 def raw_scores(
-    clues: Iterable[Clue], prior: dict[str, float], model: TypeModel
+    clues: Iterable[Clue], prior: dict[str, float], model: TypeModel, kind: str = "param"
 ) -> dict[str, float]:
     """Noisy-OR of the evidence for each type; a None marker turns ``T`` into ``T | None``."""
     misses: dict[str, float] = {}
@@ -131,8 +133,9 @@ def raw_scores(
             optional_miss *= 1 - p
             continue
         misses[clue.type] = misses.get(clue.type, 1.0) * (1 - p)
+    weight = model.prior_weights.get(kind, model.prior_weight)
     for t, prob in prior.items():
-        p = min(model.prior_weight * prob, 0.999)
+        p = min(weight * prob, 0.999)
         misses[t] = misses.get(t, 1.0) * (1 - p)
     scores = {t: 1 - m for t, m in misses.items()}
     optional = 1 - optional_miss
