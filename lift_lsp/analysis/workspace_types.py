@@ -10,6 +10,7 @@ project always wins over site-packages. Other modules are analysed on their own
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from lift_lsp.analysis.types import FunctionTypes
 
 MAX_FILE_BYTES = 2_000_000
+#: How often a loaded module's file is checked for changes.
+RECHECK_S = 2.0
 #: A type inferred in another module is trusted from this confidence on.
 TRUST_AT = 0.5
 
@@ -38,11 +41,22 @@ class WorkspaceModules:
     def __init__(self, model: TypeModel) -> None:
         self.model = model
         self._loaded: dict[Path, _Loaded | None] = {}
+        self._resolved: dict[tuple[Path, str], tuple[Path, str] | None] = {}
+        self._checked: dict[Path, float] = {}
 
     # -- finding files -------------------------------------------------------------------
+    def resolve(self, importer: Path, origin: str) -> tuple[Path, str] | None:
+        """``(file, name)`` for an import origin such as ``.api.Base`` or ``pkg.api.Base``
+        (remembered per folder: looking a file up costs a few ``stat`` calls)."""
+        key = (importer.parent, origin)
+        if key not in self._resolved:
+            if len(self._resolved) > 10_000:
+                self._resolved.clear()
+            self._resolved[key] = self._resolve(importer, origin)
+        return self._resolved[key]
+
     @staticmethod
-    def resolve(importer: Path, origin: str) -> tuple[Path, str] | None:
-        """``(file, name)`` for an import origin such as ``.api.Base`` or ``pkg.api.Base``."""
+    def _resolve(importer: Path, origin: str) -> tuple[Path, str] | None:
         if origin.startswith("."):
             dots = len(origin) - len(origin.lstrip("."))
             rest = origin[dots:].split(".")
@@ -61,11 +75,15 @@ class WorkspaceModules:
         from lift_lsp.analysis.context import ModuleContext
         from lift_lsp.analysis.types import TypeInference
 
+        cached = self._loaded.get(path)
+        now = time.monotonic()
+        if cached is not None and now - self._checked.get(path, 0.0) < RECHECK_S:
+            return cached
         try:
             stamp = path.stat().st_mtime
         except OSError:
             return None
-        cached = self._loaded.get(path)
+        self._checked[path] = now
         if cached is not None and cached.stamp == stamp:
             return cached
         try:
