@@ -62,7 +62,9 @@ async def run_ir(args: Any) -> int:
                 continue
             shown = display_path(item)
             try:
-                result = await runner.run(shown, source.text, use_cache=not args.no_cache)
+                result = await runner.run(
+                    shown, source.text, use_cache=not args.no_cache, file=str(item.resolve())
+                )
             except RecursionError:
                 errors.append({"path": shown, "message": "nesting too deep to analyse"})
                 continue

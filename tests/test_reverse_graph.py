@@ -363,3 +363,28 @@ async def test_resume_leaves_runs_of_live_processes_alone(tmp_path: Path) -> Non
     await store.close()
     assert results == []
     assert len(unfinished) == 1
+
+
+def test_types_follow_imports_to_the_projects_other_modules(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "api.py").write_text(
+        "class Base:\n"
+        "    def name(self) -> str:\n        return 'base'\n\n"
+        "    @property\n    def size(self) -> int:\n        return 3\n\n"
+        "def make() -> Base:\n    return Base()\n"
+    )
+    (pkg / "impl.py").write_text(
+        "from .api import Base, make\n\n"
+        "class Impl(Base):\n"
+        "    def label(self):\n        return self.name()\n\n"
+        "    def double(self):\n        return self.size\n\n"
+        "def build():\n    return make()\n"
+    )
+    proc = cli("ir", "pkg/impl.py", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    fns = {f["qualname"]: f for f in json.loads(proc.stdout)["files"][0]["functions"]}
+    assert fns["Impl.label"]["returns"]["type"] == "str"
+    assert fns["Impl.double"]["returns"]["type"] == "int"
+    assert fns["build"]["returns"]["type"] == "Base"

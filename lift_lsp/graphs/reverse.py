@@ -65,6 +65,8 @@ class ReverseDeps:
     module: ModuleContext | None = None
     units: dict[str, FunctionUnit] = field(default_factory=dict)
     cached_irs: list[Json] = field(default_factory=list)
+    #: The file on disk (to resolve imports to the project's other modules), if any.
+    file: str | None = None
     #: Outputs recorded by an interrupted run of this execution, replayed on resume.
     recorded: dict[tuple[str, str], Any] = field(default_factory=dict)
     pending: list[tuple[str, str, Any, str, float]] = field(default_factory=list)
@@ -127,7 +129,7 @@ async def flush(state: ReverseState, deps: ReverseDeps) -> None:
 
 def _module(deps: ReverseDeps, path: str) -> ModuleContext:
     if deps.module is None:
-        deps.module = ModuleContext(SourceDocument(deps.text), path)
+        deps.module = ModuleContext(SourceDocument(deps.text), deps.file or path)
         deps.units = {}
         for unit in deps.module.functions():
             deps.units.setdefault(unit.qualname, unit)

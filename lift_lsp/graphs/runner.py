@@ -47,11 +47,18 @@ class ReverseRunner:
         use_cache: bool = True,
         on_node: Callable[[str, str, float], None] | None = None,
         execution_id: str | None = None,
+        file: str | None = None,
     ) -> RunResult:
         """Lift every function of ``text``; resume ``execution_id`` if it was interrupted."""
         recorded: dict[tuple[str, str], Any] = {}
         if execution_id is None:
-            given = {"path": path, "text": text, "use_cache": use_cache, "pid": os.getpid()}
+            given = {
+                "path": path,
+                "text": text,
+                "use_cache": use_cache,
+                "pid": os.getpid(),
+                "file": file,
+            }
             execution_id = await self.store.create_execution(GRAPH_TYPE, given, {"path": path})
         else:
             recorded = await self.store.completed_outputs(execution_id)
@@ -63,6 +70,7 @@ class ReverseRunner:
             use_cache=use_cache,
             on_node=on_node,
             recorded=recorded,
+            file=file,
         )
         state = ReverseState(path)
         started = time.perf_counter()
@@ -100,6 +108,7 @@ class ReverseRunner:
                     given["text"],
                     use_cache=bool(given.get("use_cache", True)),
                     execution_id=row.id,
+                    file=given.get("file") if isinstance(given.get("file"), str) else None,
                 )
             )
         return results

@@ -169,7 +169,8 @@ async def _lift(
 ) -> None:
     try:
         runner = (await engine(ls)).runner
-        result = await runner.run(_path_text(ls, doc), text)
+        file = str(doc.path) if doc.path is not None else None
+        result = await runner.run(_path_text(ls, doc), text, file=file)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # a run that fails is reported, never fatal
@@ -293,7 +294,7 @@ async def analyze_workspace(ls: LiftServer, args: tuple[Any, ...]) -> dict[str, 
             try:
                 text, doc = await _text_of(ls, path, uri)
                 version, revision = (doc.version, doc.revision) if doc else (None, 0)
-                result = await runner.run(display, text)
+                result = await runner.run(display, text, file=str(path))
             except asyncio.CancelledError:
                 raise
             except _Skipped as exc:
