@@ -137,7 +137,7 @@ class ClueFinder:
             return []
         compact = "".join(words)
         clues = []
-        for type_name, type_words in visible_type_names(self.module):
+        for type_name, type_words in visible_type_names(self.module, self.workspace, self.file):
             lowered = "".join(type_words)
             if compact == lowered:
                 clues.append(Clue(type_name, "name-class-exact", f"named like {type_name}"))
@@ -648,13 +648,20 @@ _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _NOT_TYPES = frozenset({"TYPE_CHECKING", "Any", "Optional", "Union", "TypeVar", "Generic"})
 
 
-def visible_type_names(module: ModuleContext) -> list[tuple[str, list[str]]]:
+def visible_type_names(
+    module: ModuleContext, workspace: WorkspaceModules | None = None, file: Path | None = None
+) -> list[tuple[str, list[str]]]:
     """Class-like names visible in the module (its classes, imported CapWords names,
-    module-level type aliases), with their lower-cased words."""
+    module-level type aliases, ``pkg.Name`` of project packages imported whole), with
+    their lower-cased words (of ``Name``)."""
     cached = module.memo.get("clues.type_names")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     names = set(module.index.classes)
+    if workspace is not None and file is not None:
+        for local, origin in module.imports.items():
+            if local == origin.rsplit(".", 1)[-1] and local[:1].islower():
+                names |= {f"{local}.{n}" for n in workspace.exported_types(file, origin)}
     names |= {n for n in module.imports if n[:1].isupper() and not n.isupper()}
     for stmt in module.doc.tree.root_node.named_children:
         assign = (
@@ -673,7 +680,10 @@ def visible_type_names(module: ModuleContext) -> list[tuple[str, list[str]]]:
                 and right.type in ("subscript", "binary_operator")
             ):
                 names.add(alias)
-    found = [(n, [w.lower() for w in _WORDS.findall(n)]) for n in sorted(names - _NOT_TYPES)]
+    found = [
+        (n, [w.lower() for w in _WORDS.findall(n.rsplit(".", 1)[-1])])
+        for n in sorted(names - _NOT_TYPES)
+    ]
     module.memo["clues.type_names"] = found
     return found
 

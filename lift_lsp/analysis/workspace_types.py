@@ -98,6 +98,39 @@ class WorkspaceModules:
         self._loaded[path] = loaded
         return loaded
 
+    def module_path(self, importer: Path, dotted: str) -> Path | None:
+        """The file of a module of the project imported as a whole (``import pkg``)."""
+        parts = dotted.split(".")
+        bases = [importer.parent] if dotted.startswith(".") else list(importer.parents)
+        if dotted.startswith("."):
+            dots = len(dotted) - len(dotted.lstrip("."))
+            for _ in range(dots - 1):
+                bases = [bases[0].parent]
+            parts = dotted[dots:].split(".")
+        for base in bases:
+            folder = base.joinpath(*parts)
+            for candidate in (folder / "__init__.py", folder.with_suffix(".py")):
+                if candidate.is_file():
+                    return candidate
+        return None
+
+    def exported_types(self, importer: Path, dotted: str) -> list[str]:
+        """Class-like names a project module offers (``typer`` → ``Context``, ``Typer``)."""
+        key = (importer.parent, "*" + dotted)
+        if key in self._resolved:
+            cached = self._resolved[key]
+            return [] if cached is None else cached[1].split(",")
+        path = self.module_path(importer, dotted)
+        loaded = self.load(path) if path is not None else None
+        names: list[str] = []
+        if loaded is not None:
+            names = sorted(
+                {n for n in loaded.module.index.classes}
+                | {n for n in loaded.module.imports if n[:1].isupper() and not n.isupper()}
+            )
+        self._resolved[key] = (path, ",".join(names)) if names and path else None
+        return names
+
     # -- answers -------------------------------------------------------------------------
     def return_of(self, importer: Path, origin: str) -> str | None:
         """What calling the imported name gives: a class gives itself, a function its type."""
