@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     ir.add_argument("--format", choices=("text", "json"), default="text")
     _common(ir)
 
+    suggest = sub.add_parser("suggest", help="ranked fills for the holes at PATH:ROW:COL")
+    suggest.add_argument("positions", nargs="+", metavar="PATH:ROW:COL")
+    suggest.add_argument("--format", choices=("text", "json"), default="text")
+    suggest.add_argument("--limit", type=int, default=10, help="suggestions per hole")
+    _common(suggest)
+
     replay = sub.add_parser("replay", help="print a recorded graph execution node by node")
     replay.add_argument("execution_id", metavar="EXECUTION_ID")
     replay.add_argument("--format", choices=("text", "json"), default="text")
@@ -70,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from lift_lsp.ir_command import main_ir
 
             return main_ir(args)
+        if args.command == "suggest":
+            from lift_lsp.suggest_command import main_suggest
+
+            return main_suggest(args)
         if args.command == "replay":
             from lift_lsp.ir_command import main_replay
 

@@ -24,7 +24,7 @@ from lift_lsp.store import (
     default_db_path,
     migrations,
 )
-from lift_lsp.store.migrations import check_migrations, split_statements
+from lift_lsp.store.migrations import MIGRATIONS, check_migrations, split_statements
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = 100  # busy timeout (ms) for tests that wait on a lock
@@ -96,7 +96,8 @@ async def test_open_creates_folder_schema_and_wal(tmp_path: Path) -> None:
     assert tables(path) >= TABLES
     indexes = {name for (name,) in query(path, "SELECT name FROM sqlite_master WHERE type='index'")}
     assert "node_runs_item" in indexes
-    assert query(path, "SELECT version FROM schema_migrations") == [(1,)]
+    versions = [(m.version,) for m in MIGRATIONS]
+    assert query(path, "SELECT version FROM schema_migrations") == versions
     assert (path.parent / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
 
 
@@ -578,3 +579,27 @@ async def test_a_lock_on_the_cache_costs_a_miss_not_an_error(tmp_path: Path) -> 
         assert store.path == path
         stats = await store.cache_stats()
         assert (stats["errors"], stats["rows"], stats["hits"]) == (1, 1, 1)
+
+
+async def test_feedback_and_program_versions_with_rollback(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "lift.db")
+    await store.record_feedback("h1", "x", {"type_fit": 1.0}, "static", True, "ranker-0")
+    await store.record_feedback("h1", "y", {"type_fit": 0.0}, "static", False, "ranker-0")
+    rows = await store.feedback_rows()
+    assert [(r.suggestion, r.accepted, r.features) for r in rows] == [
+        ("x", True, {"type_fit": 1.0}),
+        ("y", False, {"type_fit": 0.0}),
+    ]
+    assert await store.active_program("ranker") is None
+    await store.save_program("ranker", "r1", {"w": 1}, {"top1": 0.5}, activate=True)
+    await store.save_program("ranker", "r2", {"w": 2}, {"top1": 0.6}, activate=True)
+    await store.save_program("ranker", "r3", {"w": 3}, {"top1": 0.4}, activate=False)
+    active = await store.active_program("ranker")
+    assert active is not None and (active.version, active.previous) == ("r2", "r1")
+    back = await store.rollback_program("ranker")
+    assert back is not None and back.version == "r1"
+    active = await store.active_program("ranker")
+    assert active is not None and active.version == "r1"
+    assert await store.rollback_program("ranker") is None  # back to the built-in default
+    assert await store.active_program("ranker") is None
+    await store.close()

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
-from lift_lsp.holes.defs import def_header
+from lift_lsp.holes.defs import ModuleIndex, def_header
 from lift_lsp.holes.detect import HoleFinder, is_stub_path, module_name_for
 from lift_lsp.holes.model import ALL_KINDS, Hole, HoleKind
 from lift_lsp.holes.scope import Binding, ScopeView
@@ -39,6 +39,11 @@ class Analysis:
         self._finder = HoleFinder(doc, module_name=module_name_for(path))
         self.holes: list[Hole] = [] if is_stub_path(path) else self._finder.run(kinds)
         self._starts = [h.start for h in self.holes]
+
+    @property
+    def index(self) -> ModuleIndex:
+        """The module's definitions (built on first use)."""
+        return self._finder.index
 
     def hole_at(self, offset: int) -> Hole | None:
         """The hole whose range contains ``offset`` (its end included: the cursor after ``...``)."""

@@ -105,6 +105,30 @@ class ExecutionRow:
 
 
 @dataclass(frozen=True)
+class FeedbackRow:
+    id: int
+    created_at: str
+    hole_key: str
+    suggestion: str
+    features: dict[str, float]
+    source: str
+    accepted: bool
+    program_version: str
+    chosen: str | None
+
+
+@dataclass(frozen=True)
+class ProgramVersion:
+    kind: str
+    version: str
+    created_at: str
+    payload: dict[str, Any]
+    metrics: dict[str, Any]
+    active: bool
+    previous: str | None
+
+
+@dataclass(frozen=True)
 class NodeRun:
     execution_id: str
     seq: int
@@ -628,6 +652,139 @@ class Store:
             (execution_id, graph_type, input_json, state_json or "{}", created_at, utc_now()),
         )
         return (await _fetchall(db, sql, (execution_id,)))[0]
+
+    # --- feedback and program versions ---------------------------------------------------
+
+    async def record_feedback(  # noqa: PLR0917 - one row, every column distinct
+        self,
+        hole_key: str,
+        suggestion: str,
+        features: dict[str, float],
+        source: str,
+        accepted: bool,
+        program_version: str,
+        chosen: str | None = None,
+    ) -> None:
+        """One suggestion shown for a hole, and whether it was the one taken (``chosen`` is
+        what the user wrote instead, when it was none of them)."""
+
+        async def op(db: aiosqlite.Connection) -> None:
+            async with _transaction(db):
+                await _run(
+                    db,
+                    "INSERT INTO feedback (created_at, hole_key, suggestion, features, source,"
+                    " accepted, program_version, chosen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        utc_now(),
+                        hole_key,
+                        suggestion,
+                        dumps(features),
+                        source,
+                        int(accepted),
+                        program_version,
+                        chosen,
+                    ),
+                )
+
+        await self._execution_op("recording feedback", op)
+
+    async def feedback_rows(self) -> list[FeedbackRow]:
+        async def op(db: aiosqlite.Connection) -> list[FeedbackRow]:
+            rows = await _fetchall(
+                db,
+                "SELECT id, created_at, hole_key, suggestion, features, source, accepted,"
+                " program_version, chosen FROM feedback ORDER BY id",
+            )
+            return [
+                FeedbackRow(
+                    int(r[0]), r[1], r[2], r[3], json.loads(r[4]), r[5], bool(r[6]), r[7], r[8]
+                )
+                for r in rows
+            ]
+
+        return await self._execution_op("reading feedback", op)
+
+    async def save_program(
+        self,
+        kind: str,
+        version: str,
+        payload: dict[str, Any],
+        metrics: dict[str, Any],
+        *,
+        activate: bool,
+    ) -> None:
+        """Keep a program version (a fitted ranker, a compiled DSPy program); activating it
+        remembers the one it replaces, for ``rollback``."""
+
+        async def op(db: aiosqlite.Connection) -> None:
+            async with _transaction(db):
+                current = await _fetchall(
+                    db,
+                    "SELECT version FROM program_versions WHERE kind = ? AND active = 1",
+                    (kind,),
+                )
+                previous = current[0][0] if current else None
+                if activate:
+                    await _run(db, "UPDATE program_versions SET active = 0 WHERE kind = ?", (kind,))
+                await _run(
+                    db,
+                    "INSERT OR REPLACE INTO program_versions"
+                    " (kind, version, created_at, payload, metrics, active, previous)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        kind,
+                        version,
+                        utc_now(),
+                        dumps(payload),
+                        dumps(metrics),
+                        int(activate),
+                        previous,
+                    ),
+                )
+
+        await self._execution_op("saving a program version", op)
+
+    async def program_versions(self, kind: str) -> list[ProgramVersion]:
+        async def op(db: aiosqlite.Connection) -> list[ProgramVersion]:
+            rows = await _fetchall(
+                db,
+                "SELECT kind, version, created_at, payload, metrics, active, previous"
+                " FROM program_versions WHERE kind = ? ORDER BY created_at, rowid",
+                (kind,),
+            )
+            return [
+                ProgramVersion(
+                    r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), bool(r[5]), r[6]
+                )
+                for r in rows
+            ]
+
+        return await self._execution_op("reading program versions", op)
+
+    async def active_program(self, kind: str) -> ProgramVersion | None:
+        return next((v for v in await self.program_versions(kind) if v.active), None)
+
+    async def rollback_program(self, kind: str) -> ProgramVersion | None:
+        """Re-activate the version the active one replaced (``None``: nothing to go back to,
+        which means the built-in default)."""
+        versions = await self.program_versions(kind)
+        active = next((v for v in versions if v.active), None)
+        if active is None:
+            return None
+        target = active.previous
+
+        async def op(db: aiosqlite.Connection) -> None:
+            async with _transaction(db):
+                await _run(db, "UPDATE program_versions SET active = 0 WHERE kind = ?", (kind,))
+                if target is not None:
+                    await _run(
+                        db,
+                        "UPDATE program_versions SET active = 1 WHERE kind = ? AND version = ?",
+                        (kind, target),
+                    )
+
+        await self._execution_op("rolling back a program version", op)
+        return next((v for v in versions if v.version == target), None)
 
     # --- node cache ---------------------------------------------------------------------
 

@@ -82,6 +82,34 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "suggestion feedback and program versions",
+        """
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at TEXT NOT NULL,
+            hole_key TEXT NOT NULL,
+            suggestion TEXT NOT NULL,
+            features TEXT NOT NULL,
+            source TEXT NOT NULL,
+            accepted INTEGER NOT NULL,
+            program_version TEXT NOT NULL,
+            chosen TEXT
+        );
+        CREATE INDEX feedback_hole ON feedback (hole_key, created_at);
+        CREATE TABLE program_versions (
+            kind TEXT NOT NULL,
+            version TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            metrics TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 0,
+            previous TEXT,
+            PRIMARY KEY (kind, version)
+        );
+        """,
+    ),
 )
 
 

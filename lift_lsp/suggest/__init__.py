@@ -1,0 +1,1 @@
+"""Fills for holes: candidates from scope, type compatibility, ranking, validation."""
