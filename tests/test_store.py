@@ -24,7 +24,7 @@ from lift_lsp.store import (
     default_db_path,
     migrations,
 )
-from lift_lsp.store.migrations import MIGRATIONS, check_migrations, split_statements
+from lift_lsp.store.migrations import check_migrations, split_statements
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = 100  # busy timeout (ms) for tests that wait on a lock
@@ -595,11 +595,14 @@ async def test_feedback_and_program_versions_with_rollback(tmp_path: Path) -> No
     await store.save_program("ranker", "r2", {"w": 2}, {"top1": 0.6}, activate=True)
     await store.save_program("ranker", "r3", {"w": 3}, {"top1": 0.4}, activate=False)
     active = await store.active_program("ranker")
-    assert active is not None and (active.version, active.previous) == ("r2", "r1")
+    assert active is not None
+    assert (active.version, active.previous) == ("r2", "r1")
     back = await store.rollback_program("ranker")
-    assert back is not None and back.version == "r1"
+    assert back is not None
+    assert back.version == "r1"
     active = await store.active_program("ranker")
-    assert active is not None and active.version == "r1"
+    assert active is not None
+    assert active.version == "r1"
     assert await store.rollback_program("ranker") is None  # back to the built-in default
     assert await store.active_program("ranker") is None
     await store.close()

@@ -19,7 +19,10 @@ _ALIASES = {
 }  # fmt: skip
 # Abstract containers and what concrete builtins are (loosely) of them.
 _ABSTRACT = {
-    "Iterable": {"list", "tuple", "set", "frozenset", "dict", "str", "bytes", "range", "Sequence", "Mapping", "Iterator", "Generator"},
+    "Iterable": {
+        "list", "tuple", "set", "frozenset", "dict", "str", "bytes", "range", "Sequence",
+        "Mapping", "Iterator", "Generator",
+    },
     "Sequence": {"list", "tuple", "str", "bytes", "range"},
     "MutableSequence": {"list"},
     "Collection": {"list", "tuple", "set", "frozenset", "dict", "str", "bytes"},
