@@ -119,9 +119,8 @@ def main_suggest(args: Any) -> int:
                 print(f"{where}: no hole here")
                 continue
             hole = entry["hole"]
-            print(
-                f"{where}: {hole['name']} ({hole['kind']}, {hole['expected_type'] or 'unknown type'})"
-            )
+            expected = hole["expected_type"] or "unknown type"
+            print(f"{where}: {hole['name']} ({hole['kind']}, {expected})")
             for i, s in enumerate(entry["suggestions"], 1):
                 print(f"  {i}. {s['text']}  ({s['confidence']:.2f}, {s['rationale']})")
         for err in errors:
