@@ -32,7 +32,6 @@ from lift_lsp.syntax.nodes import (
     owning_class,
     strip_string_annotation,
     text,
-    walk,
 )
 
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
@@ -191,7 +190,6 @@ class CandidateFinder:
         info = self.index.classes.get(class_name)
         if info is None:
             return []
-        scope = ScopeView(self.index, info.method("__init__") or None, info.node.end_byte)
         found: dict[str, str | None] = {}
         # Class-level annotations and self.x assignments in any method.
         view = ScopeView(
@@ -205,7 +203,6 @@ class CandidateFinder:
                 method
             ):
                 found.setdefault(name, return_annotation(method))
-        del scope
         return list(found.items())
 
     def _chains(self, visible: list[Binding]) -> list[Candidate]:
@@ -333,7 +330,3 @@ def frequency(candidate: str, body_text: str) -> float:
     if not body_text:
         return 0.0
     return math.log1p(body_text.count(candidate.split("(", maxsplit=1)[0]))
-
-
-def all_nodes(root: Node) -> int:  # pragma: no cover - kept for debugging sessions
-    return sum(1 for _ in walk(root))
