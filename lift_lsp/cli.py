@@ -58,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument("--limit", type=int, default=10, help="suggestions per hole")
     _common(suggest)
 
+    learn = sub.add_parser(
+        "learn", help="fit the suggestion ranker on recorded feedback; keep it only if better"
+    )
+    rollback = sub.add_parser("rollback", help="re-activate the previous suggestion ranker")
+    for p in (learn, rollback):
+        p.add_argument("--db", type=Path, help="the SQLite store (default: .lift/lift.db)")
+        p.add_argument("--format", choices=("text", "json"), default="text")
+
     replay = sub.add_parser("replay", help="print a recorded graph execution node by node")
     replay.add_argument("execution_id", metavar="EXECUTION_ID")
     replay.add_argument("--format", choices=("text", "json"), default="text")
@@ -80,6 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from lift_lsp.suggest_command import main_suggest
 
             return main_suggest(args)
+        if args.command == "learn":
+            from lift_lsp.learn_command import main_learn
+
+            return main_learn(args)
+        if args.command == "rollback":
+            from lift_lsp.learn_command import main_rollback
+
+            return main_rollback(args)
         if args.command == "replay":
             from lift_lsp.ir_command import main_replay
 

@@ -12,6 +12,7 @@ from lift_lsp import __version__
 from lift_lsp.config import Settings
 from lift_lsp.server.convert import encoding_of
 from lift_lsp.server.documents import DocumentStore, OpenDocument, UnknownDocument
+from lift_lsp.server.feedback import FeedbackState
 from lift_lsp.server.ir_cache import IRState
 from lift_lsp.server.protocol import LiftProtocol
 from lift_lsp.server.settings import SettingsManager
@@ -31,6 +32,8 @@ class LiftServer(LanguageServer):
         self.pending_diagnostics: set[str] = set()
         #: The latest IR of each document, the running lifts, the reverse engine.
         self.ir = IRState()
+        #: Suggestions shown per hole (feedback for the ranker) and the ranker in use.
+        self.feedback = FeedbackState()
         # Set once the editor's settings have been read after `initialized`, so the first
         # diagnostics already have the user's severity and kinds (no flash of defaults).
         self.configured = asyncio.Event()
@@ -75,10 +78,13 @@ class LiftServer(LanguageServer):
 
 def create_server() -> LiftServer:
     from lift_lsp.server.features import (
+        code_actions,
         commands,
+        completion,
         diagnostics,
         hover,
         inlay,
+        learning,
         lifecycle,
         reverse,
         symbols,
@@ -86,6 +92,18 @@ def create_server() -> LiftServer:
     )
 
     server = LiftServer()
-    for feature in (lifecycle, sync, diagnostics, hover, symbols, commands, reverse, inlay):
+    for feature in (
+        lifecycle,
+        sync,
+        diagnostics,
+        hover,
+        symbols,
+        commands,
+        reverse,
+        inlay,
+        completion,
+        code_actions,
+        learning,
+    ):
         feature.register(server)
     return server

@@ -66,6 +66,8 @@ class HoleContext:
     body_text: str
     #: For a body hole: fills are ``return <value>`` of the function's return type.
     returns_into_body: bool = False
+    #: The full target of an assignment (``self.radius``): never its own fill.
+    assigned: str | None = None
 
 
 def words(name: str) -> set[str]:
@@ -102,7 +104,12 @@ def hole_context(root: Node, hole: Hole, index: ModuleIndex, doc_text: bytes) ->
     target = _target_name(node, hole)
     body = func.child_by_field_name("body") if func is not None else None
     body_text = text(body) if body is not None else ""
-    return HoleContext(hole, node, expected, target, func, body_text, returns_into_body)
+    parent = node.parent
+    assigned = None
+    if parent is not None and parent.type == "assignment" and field_of(node) == "right":
+        left = parent.child_by_field_name("left")
+        assigned = text(left) if left is not None else None
+    return HoleContext(hole, node, expected, target, func, body_text, returns_into_body, assigned)
 
 
 def _target_name(node: Node, hole: Hole) -> str | None:
@@ -275,9 +282,12 @@ class CandidateFinder:
                     and not decorator_names(ms[0]) & {"property", "cached_property", "staticmethod"}
                 ]
         current = definition_name(self.ctx.func) if self.ctx.func is not None else None
+        at_module_level = self.ctx.func is None and self.cls is None
         for name, node, is_class in funcs:
             if name.rsplit(".", 1)[-1] == current and not is_class:
                 continue  # calling itself is rarely the fill
+            if at_module_level and node.start_byte > self.ctx.hole.start:
+                continue  # defined below: not there yet when the module runs
             rtype = name if is_class else return_annotation(node)
             score = self.fit(rtype)
             if not score:

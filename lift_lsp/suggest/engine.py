@@ -62,8 +62,8 @@ def features_of(c: Candidate, finder: CandidateFinder) -> dict[str, float]:
         "type_unknown": 1.0 if c.type is None else 0.0,
         "type_mismatch": 1.0 if fit == 0.0 else 0.0,
         "expected_unknown": 1.0 if ctx.expected is None else 0.0,
-        "name_sim": name_similarity(c.text.split("(")[0], ctx.target),
-        "name_exact": 1.0 if name_similarity(c.text.split("(")[0], ctx.target) == 1.0 else 0.0,
+        "name_sim": (similarity := name_similarity(c.text.split("(")[0], ctx.target)),
+        "name_exact": 1.0 if similarity == 1.0 else 0.0,
         "frequency": frequency(c.text, ctx.body_text),
         f"kind_{c.kind}": 1.0,
     }
@@ -87,11 +87,7 @@ def suggest(
     index = analysis.index
     ctx = hole_context(root, hole, index, analysis.doc.data)
     finder = CandidateFinder(index, root, ctx)
-    candidates = [
-        c
-        for c in finder.all()
-        if c.text != ctx.target or ctx.hole.kind.value == "named"  # `x = x` is no fill
-    ]
+    candidates = [c for c in finder.all() if c.text != ctx.assigned]  # `x = x` is no fill
     if ctx.returns_into_body:
         for c in candidates:
             c.text = f"return {c.text}"
@@ -111,7 +107,7 @@ def suggest(
                 c.type,
                 c.kind,
                 f,
-                provenance,
+                dict(provenance),
             )
             for c, f, p in ranked
         ],

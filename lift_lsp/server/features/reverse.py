@@ -393,6 +393,12 @@ async def shutdown(ls: LiftServer) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    try:  # fills written by hand moments ago are still waiting to be recorded
+        from lift_lsp.server.feedback import flush
+
+        await flush(ls)
+    except Exception:
+        log.exception("recording pending feedback at shutdown")
     future = ls.ir.engine
     if future is not None and future.done() and not future.cancelled() and not future.exception():
         await future.result().store.close()

@@ -8,6 +8,7 @@ from lsprotocol import types as lsp
 
 from lift_lsp.server.convert import from_lsp_position
 from lift_lsp.server.features.diagnostics import clear, schedule
+from lift_lsp.server.feedback import note_edit
 
 if TYPE_CHECKING:
     from lift_lsp.server.app import LiftServer
@@ -29,6 +30,7 @@ def register(server: LiftServer) -> None:
             return
         encoding = ls.encoding
         for change in params.content_changes:
+            old = doc.source.data
             if isinstance(change, lsp.TextDocumentContentChangePartial):
                 outcome = doc.source.apply_change(
                     from_lsp_position(change.range.start),
@@ -42,8 +44,10 @@ def register(server: LiftServer) -> None:
                         f"was out of range ({outcome.clamped}); applied at the nearest valid "
                         "position. If holes look misplaced, close and reopen the file."
                     )
+                note_edit(ls, doc, old, outcome)  # holes shown and filled by hand
             else:
                 doc.source.replace_all(change.text)
+                note_edit(ls, doc, old, None)
             doc.revision += 1
         doc.version = params.text_document.version
         doc.source.version = doc.version

@@ -1,0 +1,119 @@
+"""Code actions on a hole: "Fill hole with `…`" for the best few suggestions.
+
+A hole is found at the request's range (its start, then its end) and under every
+``hole.*`` diagnostic of the context. The first fill of a hole is a preferred
+``quickfix``; the others are ``refactor.rewrite``. Each action carries its edit (for
+the document's version) and ``lift.acceptSuggestion`` to record the choice.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as lsp
+
+from lift_lsp.holes import Hole
+from lift_lsp.server.convert import SOURCE, from_lsp_position, hole_range
+from lift_lsp.server.documents import OpenDocument
+from lift_lsp.server.features.completion import suggestions_at
+from lift_lsp.server.feedback import accept_command, remember
+
+if TYPE_CHECKING:
+    from lift_lsp.server.app import LiftServer
+
+#: Fills offered as actions for one hole.
+ACTIONS_PER_HOLE = 3
+KINDS = [lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.RefactorRewrite]
+MAX_TITLE = 60
+
+
+def wanted(kind: str, only: list[str] | None) -> bool:
+    """Whether ``kind`` is asked for: ``only`` entries match themselves and sub-kinds."""
+    return only is None or any(kind == o or kind.startswith(f"{o}.") for o in only)
+
+
+def title(text: str) -> str:
+    one_line = " ".join(text.split())
+    if len(one_line) > MAX_TITLE:
+        one_line = one_line[: MAX_TITLE - 1] + "…"
+    return f"Fill hole with `{one_line}`"
+
+
+def _holes(ls: LiftServer, doc: OpenDocument, params: lsp.CodeActionParams) -> list[Hole]:
+    analysis = doc.analysis(ls.settings_for(doc))
+    positions = [
+        d.range.start
+        for d in params.context.diagnostics
+        if d.source == SOURCE and str(d.code or "").startswith("hole.")
+    ]
+    positions += [params.range.start, params.range.end]
+    found: dict[int, Hole] = {}
+    for position in positions:
+        offset, clamped = doc.source.offset_at(from_lsp_position(position), ls.encoding)
+        hole = None if clamped else analysis.hole_at(offset)
+        if hole is not None:
+            found.setdefault(hole.start, hole)
+    return list(found.values())
+
+
+def _edit(ls: LiftServer, doc: OpenDocument, edit: lsp.TextEdit) -> lsp.WorkspaceEdit:
+    if doc.version is None or not ls.client_supports("workspace.workspaceEdit.documentChanges"):
+        return lsp.WorkspaceEdit(changes={doc.uri: [edit]})
+    return lsp.WorkspaceEdit(
+        document_changes=[
+            lsp.TextDocumentEdit(
+                text_document=lsp.OptionalVersionedTextDocumentIdentifier(
+                    uri=doc.uri, version=doc.version
+                ),
+                edits=[edit],
+            )
+        ]
+    )
+
+
+async def code_actions(ls: LiftServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
+    only = [str(getattr(k, "value", k)) for k in params.context.only or []] or None
+    if not any(wanted(k.value, only) for k in KINDS):
+        return None
+    doc = ls.require_document(params.text_document.uri)
+    actions: list[lsp.CodeAction] = []
+    for found in _holes(ls, doc, params):
+        result = await suggestions_at(ls, doc, found.start, ACTIONS_PER_HOLE)
+        if result is None or result.hole is None or not result.suggestions:
+            continue
+        hole = result.hole
+        key = remember(ls, doc, hole, result.suggestions)
+        rng = hole_range(doc.source, hole, ls.encoding)
+        diagnostics = [
+            d
+            for d in params.context.diagnostics
+            if d.source == SOURCE and d.range == rng and str(d.code or "").startswith("hole.")
+        ]
+        for i, s in enumerate(result.suggestions):
+            kind = KINDS[0] if i == 0 else KINDS[1]
+            if not wanted(kind.value, only):
+                if i != 0 or not wanted(KINDS[1].value, only):
+                    continue
+                kind = KINDS[1]  # only refactorings asked for: the best fill is one too
+            actions.append(
+                lsp.CodeAction(
+                    title=title(s.text),
+                    kind=kind,
+                    diagnostics=(diagnostics or None) if kind == KINDS[0] else None,
+                    is_preferred=i == 0,
+                    edit=_edit(ls, doc, lsp.TextEdit(range=rng, new_text=s.text)),
+                    command=accept_command(doc.uri, key, i),
+                )
+            )
+    return actions or None
+
+
+def register(server: LiftServer) -> None:
+    @server.feature(
+        lsp.TEXT_DOCUMENT_CODE_ACTION,
+        lsp.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=False),
+    )
+    async def code_action(
+        ls: LiftServer, params: lsp.CodeActionParams
+    ) -> list[lsp.CodeAction] | None:
+        return await code_actions(ls, params)
