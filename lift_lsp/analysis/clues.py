@@ -27,7 +27,7 @@ from lift_lsp.holes.defs import (
     parameters,
     return_annotation,
 )
-from lift_lsp.holes.scope import ScopeView
+from lift_lsp.holes.scope import ScopeView, split_top
 from lift_lsp.syntax.nodes import body_statements, definition_name, owning_class, text
 
 if TYPE_CHECKING:
@@ -764,18 +764,4 @@ def union(types: list[str]) -> str:
 
 
 def _split_union(t: str) -> list[str]:
-    parts: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for ch in t:
-        if ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-        if ch == "|" and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current).strip())
-    return [p for p in parts if p]
+    return [p for p in split_top(t, "|") if p]

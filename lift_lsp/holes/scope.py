@@ -411,17 +411,17 @@ def element_type(container: str) -> str | None:
     return None
 
 
-def split_type_args(inner: str) -> list[str]:
-    """Split ``int, dict[str, int]`` at top-level commas."""
+def split_top(text: str, separator: str) -> list[str]:
+    """Split a type expression at ``separator`` outside brackets, parts stripped."""
     parts: list[str] = []
     depth = 0
     current: list[str] = []
-    for ch in inner:
+    for ch in text:
         if ch in "[(":
             depth += 1
         elif ch in "])":
             depth -= 1
-        if ch == "," and depth == 0:
+        if ch == separator and depth == 0:
             parts.append("".join(current).strip())
             current = []
         else:
@@ -429,6 +429,11 @@ def split_type_args(inner: str) -> list[str]:
     if current:
         parts.append("".join(current).strip())
     return parts
+
+
+def split_type_args(inner: str) -> list[str]:
+    """Split ``int, dict[str, int]`` at top-level commas."""
+    return split_top(inner, ",")
 
 
 def _target_names(node: Node) -> list[str]:

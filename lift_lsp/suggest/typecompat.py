@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lift_lsp.holes.scope import split_type_args
+from lift_lsp.holes.scope import split_top, split_type_args
 
 _ALIASES = {
     "List": "list", "Dict": "dict", "Set": "set", "FrozenSet": "frozenset", "Tuple": "tuple",
@@ -45,21 +45,7 @@ def split_union(text: str) -> list[str]:
         return [*split_union(rest[:-1]), "None"]
     if sep and rest.endswith("]") and head == "Union":
         return [m for part in split_type_args(rest[:-1]) for m in split_union(part)]
-    parts: list[str] = []
-    depth = 0
-    current: list[str] = []
-    for ch in text:
-        if ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-        if ch == "|" and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current).strip())
-    return [p for p in parts if p]
+    return [p for p in split_top(text, "|") if p]
 
 
 def _parts(t: str) -> tuple[str, list[str]]:
