@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from lift_lsp.analysis.context import FunctionUnit, ModuleContext
 
 
+class UnansweredSignature(LookupError):
+    """A signature this route has no program for (forward-mode ones, on the local route)."""
+
+
 class LocalProvider:
     """Answers ``ExtractIntentFromCode``, ``InferTypeFromUsage``, ``DetectConstraints`` and
     ``DetectEffects`` with the static engine; predictions carry the signatures' fields."""
@@ -85,7 +89,7 @@ class LocalProvider:
                     for e in detect_effects(unit)
                 ]
             )
-        raise NotImplementedError(f"the local route does not answer {name}")
+        raise UnansweredSignature(f"the local route does not answer {name}")
 
     def _module_types(self, unit: FunctionUnit) -> dict[str, FunctionTypes]:
         """Type inference runs per module (functions inform each other), once."""
