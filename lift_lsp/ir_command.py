@@ -116,7 +116,7 @@ def ir_text(path: str, fn: dict[str, Any]) -> str:
 
 
 async def run_replay(args: Any) -> int:
-    from lift_lsp.graphs.runner import trace_lines
+    from lift_lsp.graphs.runner import execution_json, trace_lines
 
     root = workspace_root([])
     store = await _open_store(args.db, root)
@@ -133,29 +133,7 @@ async def run_replay(args: Any) -> int:
     finally:
         await store.close()
     if args.format == "json":
-        out = {
-            "version": CONTRACT_VERSION,
-            "execution": {
-                "id": row.id,
-                "graph_type": row.graph_type,
-                "status": row.status,
-                "path": (row.input or {}).get("path"),
-                "created_at": row.created_at,
-                "total_duration_ms": row.total_duration_ms,
-                "node_count": row.node_count,
-            },
-            "nodes": [
-                {
-                    "seq": r.seq,
-                    "node": r.node_id,
-                    "item": r.item_key,
-                    "started_at": r.started_at,
-                    "duration_ms": r.duration_ms,
-                    "output": r.output,
-                }
-                for r in runs
-            ],
-        }
+        out = {"version": CONTRACT_VERSION, **execution_json(row, runs, outputs=True)}
         json.dump(out, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0

@@ -19,7 +19,7 @@ from lift_lsp.graphs.reverse import (
 
 if TYPE_CHECKING:
     from lift_lsp.providers.base import Provider
-    from lift_lsp.store.db import NodeRun, Store
+    from lift_lsp.store.db import ExecutionRow, NodeRun, Store
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,32 @@ def _alive_elsewhere(pid: object) -> bool:
     except OSError:
         return False
     return True
+
+
+def execution_json(row: ExecutionRow, runs: list[NodeRun], *, outputs: bool) -> dict[str, Any]:
+    """A recorded execution and its nodes (with each node's output when ``outputs``)."""
+    return {
+        "execution": {
+            "id": row.id,
+            "graph_type": row.graph_type,
+            "status": row.status,
+            "path": (row.input or {}).get("path"),
+            "created_at": row.created_at,
+            "total_duration_ms": row.total_duration_ms,
+            "node_count": row.node_count,
+        },
+        "nodes": [
+            {
+                "seq": r.seq,
+                "node": r.node_id,
+                "item": r.item_key,
+                "started_at": r.started_at,
+                "duration_ms": r.duration_ms,
+                **({"output": r.output} if outputs else {}),
+            }
+            for r in runs
+        ],
+    }
 
 
 def trace_lines(runs: list[NodeRun]) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from lift_lsp.report import CONTRACT_VERSION, hole_json
 from lift_lsp.server.app import LiftServer
 from lift_lsp.server.convert import from_lsp_position, hole_range
 from lift_lsp.server.documents import uri_to_path
+from lift_lsp.server.progress import WorkDone
 from lift_lsp.syntax.document import SourceDocument
 from lift_lsp.workspace import FileError, iter_python_files, read_source
 
@@ -103,61 +103,38 @@ async def list_holes(ls: LiftServer, args: tuple[Any, ...]) -> dict[str, Any]:
             else:
                 files.append(item)
 
-    token: str | None = None
-    if len(files) >= PROGRESS_MIN_FILES and ls.client_supports("window.workDoneProgress"):
-        token = f"lift-list-holes-{uuid.uuid4()}"
-        await ls.work_done_progress.create_async(token)
-        ls.work_done_progress.begin(
-            token,
-            lsp.WorkDoneProgressBegin(
-                title="Listing holes",
-                message=f"0/{len(files)} files",
-                percentage=0,
-                cancellable=True,
-            ),
-        )
-
     holes: list[dict[str, Any]] = []
     roots = ls.settings.roots or targets
     cancelled = False
-    for i, path in enumerate(files, 1):
-        if token is not None and _cancelled(ls, token):
-            cancelled = True
-            break
-        uri = from_fs_path(str(path)) or path.as_uri()
-        display = _display(path, roots)
-        open_doc = ls.documents.get(uri)
-        settings = ls.settings.for_path(path)
-        if open_doc is not None:
-            holes.extend(_entry(ls, uri, display, open_doc.analysis(settings)))
-        else:
-            result = _analyse_file(path, settings)
-            if isinstance(result, FileError):
-                errors.append({"path": display, "message": result.message})
+    progress = await WorkDone.start(
+        ls, "Listing holes", f"0/{len(files)} files", enabled=len(files) >= PROGRESS_MIN_FILES
+    )
+    async with progress:
+        for i, path in enumerate(files, 1):
+            if progress.cancelled:
+                cancelled = True
+                break
+            uri = from_fs_path(str(path)) or path.as_uri()
+            display = _display(path, roots)
+            open_doc = ls.documents.get(uri)
+            settings = ls.settings.for_path(path)
+            if open_doc is not None:
+                holes.extend(_entry(ls, uri, display, open_doc.analysis(settings)))
             else:
-                holes.extend(_entry(ls, uri, display, result))
-        if i % PROGRESS_EVERY == 0:
-            if token is not None:
-                ls.work_done_progress.report(
-                    token,
-                    lsp.WorkDoneProgressReport(
-                        message=f"{i}/{len(files)} files", percentage=i * 100 // len(files)
-                    ),
-                )
-            await asyncio.sleep(0)  # let edits and hovers through
-    if token is not None:
-        summary = "cancelled" if cancelled else f"{len(holes)} holes in {len(files)} files"
-        ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=summary))
+                result = _analyse_file(path, settings)
+                if isinstance(result, FileError):
+                    errors.append({"path": display, "message": result.message})
+                else:
+                    holes.extend(_entry(ls, uri, display, result))
+            if i % PROGRESS_EVERY == 0:
+                progress.report(f"{i}/{len(files)} files", i * 100 // len(files))
+                await asyncio.sleep(0)  # let edits and hovers through
+        progress.summary = "cancelled" if cancelled else f"{len(holes)} holes in {len(files)} files"
     return {"version": CONTRACT_VERSION, "holes": holes, "errors": errors, "cancelled": cancelled}
 
 
 def _list_files(target: Path, settings: Settings) -> list[Path | FileError]:
     return list(iter_python_files([target], settings))
-
-
-def _cancelled(ls: LiftServer, token: str) -> bool:
-    future = ls.work_done_progress.tokens.get(token)
-    return future is not None and future.cancelled()
 
 
 def _analyse_file(path: Path, settings: Settings) -> Analysis | FileError:

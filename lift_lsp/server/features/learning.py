@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import importlib
 import logging
-import uuid
 from typing import Any
-
-from lsprotocol import types as lsp
 
 # A runtime import: pygls reads command handlers' annotations with get_type_hints.
 from lift_lsp.server.app import LiftServer
 from lift_lsp.server.features.reverse import engine
+from lift_lsp.server.progress import WorkDone
 
 log = logging.getLogger(__name__)
 
@@ -44,35 +42,20 @@ def invalidate(ls: LiftServer) -> None:
 async def optimize(ls: LiftServer) -> dict[str, Any]:
     from lift_lsp.learn_command import optimize as learn_from_store
 
-    token: str | None = None
-    if ls.client_supports("window.workDoneProgress"):
-        token = f"lift-optimize-{uuid.uuid4()}"
-        await ls.work_done_progress.create_async(token)
-        ls.work_done_progress.begin(
-            token,
-            lsp.WorkDoneProgressBegin(
-                title="Learning the suggestion ranker", message="opening the store", percentage=0
-            ),
-        )
-
-    def progress(message: str, percentage: int) -> None:
-        if token is not None:
-            ls.work_done_progress.report(
-                token, lsp.WorkDoneProgressReport(message=message, percentage=percentage)
-            )
-
-    summary = "failed"
+    progress = await WorkDone.start(
+        ls, "Learning the suggestion ranker", "opening the store", cancellable=False
+    )
+    progress.summary = "failed"
     try:
-        store = (await engine(ls)).store
-        report = await learn_from_store(store, progress=progress)
-        if report["activated"]:
-            summary = f"activated {report['active']}"
-        else:
-            summary = f"kept {report['active']}: {report['reason']}"
-        ls.log(f"lift-lsp: {OPTIMIZE}: {summary}")
+        async with progress:
+            store = (await engine(ls)).store
+            report = await learn_from_store(store, progress=progress.report)
+            if report["activated"]:
+                progress.summary = f"activated {report['active']}"
+            else:
+                progress.summary = f"kept {report['active']}: {report['reason']}"
+            ls.log(f"lift-lsp: {OPTIMIZE}: {progress.summary}")
     finally:
-        if token is not None:
-            ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=summary))
         invalidate(ls)
     return report
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from lift_lsp.server.app import LiftServer
 from lift_lsp.server.documents import OpenDocument, uri_to_path
 from lift_lsp.server.features.diagnostics import schedule, uses_pull
 from lift_lsp.server.ir_cache import DocumentIR, Engine
+from lift_lsp.server.progress import WorkDone
 from lift_lsp.workspace import FileError, iter_python_files, read_source
 
 log = logging.getLogger(__name__)
@@ -231,11 +231,6 @@ def _list_files(target: Path, settings: Settings) -> list[Path | FileError]:
     return list(iter_python_files([target], settings))
 
 
-def _cancelled(ls: LiftServer, token: str) -> bool:
-    future = ls.work_done_progress.tokens.get(token)
-    return future is not None and future.cancelled()
-
-
 class _Skipped(Exception):
     """A file that is not lifted (unreadable, too large...): an error entry, not a failure."""
 
@@ -266,27 +261,16 @@ async def analyze_workspace(ls: LiftServer, args: tuple[Any, ...]) -> dict[str, 
             elif item.suffix == ".py":
                 files.append(item)
 
-    token: str | None = None
-    if files and ls.client_supports("window.workDoneProgress"):
-        token = f"lift-analyze-{uuid.uuid4()}"
-        await ls.work_done_progress.create_async(token)
-        ls.work_done_progress.begin(
-            token,
-            lsp.WorkDoneProgressBegin(
-                title="Lifting the workspace",
-                message=f"0/{len(files)} files",
-                percentage=0,
-                cancellable=True,
-            ),
-        )
-
+    progress = await WorkDone.start(
+        ls, "Lifting the workspace", f"0/{len(files)} files", enabled=bool(files)
+    )
     analysed = functions = holes = 0
     executions: list[str] = []
     cancelled = False
     try:
         runner = (await engine(ls)).runner
         for i, path in enumerate(files, 1):
-            if token is not None and _cancelled(ls, token):
+            if progress.cancelled:
                 cancelled = True
                 break
             uri = from_fs_path(str(path)) or path.as_uri()
@@ -311,24 +295,17 @@ async def analyze_workspace(ls: LiftServer, args: tuple[Any, ...]) -> dict[str, 
             holes += sum(len(fn.get("holes", [])) for fn in lifted)
             if doc is not None:
                 accept(ls, doc, version, revision, result.file_ir, execution_id=result.execution_id)
-            if token is not None:
-                ls.work_done_progress.report(
-                    token,
-                    lsp.WorkDoneProgressReport(
-                        message=f"{i}/{len(files)} files", percentage=i * 100 // len(files)
-                    ),
-                )
+            progress.report(f"{i}/{len(files)} files", i * 100 // len(files))
     except asyncio.CancelledError:
         cancelled = True
         raise
     finally:
-        if token is not None:
-            summary = (
-                "cancelled"
-                if cancelled
-                else f"{functions} functions, {holes} holes in {analysed} files"
-            )
-            ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=summary))
+        progress.summary = (
+            "cancelled"
+            if cancelled
+            else f"{functions} functions, {holes} holes in {analysed} files"
+        )
+        progress.end()
     return {
         "version": CONTRACT_VERSION,
         "files": analysed,
@@ -360,23 +337,11 @@ async def replay_execution(ls: LiftServer, args: tuple[Any, ...]) -> dict[str, A
             f"no execution {wanted!r} (unknown, or a prefix of several) in {store.path or 'memory'}"
         )
     runs = await store.node_runs(row.id)
-    from lift_lsp.graphs.runner import trace_lines
+    from lift_lsp.graphs.runner import execution_json, trace_lines
 
     return {
         "version": CONTRACT_VERSION,
-        "execution": {
-            "id": row.id,
-            "graph_type": row.graph_type,
-            "status": row.status,
-            "path": (row.input or {}).get("path"),
-            "created_at": row.created_at,
-            "total_duration_ms": row.total_duration_ms,
-            "node_count": row.node_count,
-        },
-        "nodes": [
-            {"seq": r.seq, "node": r.node_id, "item": r.item_key, "duration_ms": r.duration_ms}
-            for r in runs
-        ],
+        **execution_json(row, runs, outputs=False),
         "lines": trace_lines(runs),
     }
 
