@@ -39,7 +39,12 @@ LIFT_CMD = [sys.executable, "-m", "lift_lsp", "serve", "--stdio"]
 PEERS_VENV = Path.home() / ".cache" / "lift-lsp-bench" / "peers-venv"
 PEER_PACKAGES = ("jedi-language-server", "basedpyright")
 HOLE_FUNCTION = "\n\ndef _bench_hole(x: int) -> str:\n    return ...\n"
-TARGETS_MS = {"change_to_diagnostics_p50": 10.0, "hover_p50": 5.0, "cold_initialize_p50": 300.0}
+TARGETS_MS = {
+    "change_to_diagnostics_p50": 10.0,
+    "hover_p50": 5.0,
+    "completion_p50": 15.0,
+    "cold_initialize_p50": 300.0,
+}
 MS = 1e6  # ns per ms
 
 OPEN_BUDGET_S = 60.0  # first diagnostics after didOpen (basedpyright's first check is slow)
@@ -177,18 +182,21 @@ async def open_and_wait(
 
 
 async def hover_loop(
-    client: LspClient, uri: str, pos: tuple[int, int], count: int
+    client: LspClient,
+    uri: str,
+    pos: tuple[int, int],
+    count: int,
+    method: str = "textDocument/hover",
 ) -> tuple[list[int], Any, str | None]:
-    """``count`` hovers (bounded by a time budget): latencies, first result, failure."""
+    """``count`` requests of ``method`` at ``pos`` (hovers by default; bounded by a time
+    budget): latencies, first result, failure."""
     samples: list[int] = []
     first: Any = None
     deadline = time.monotonic() + HOVER_LOOP_BUDGET_S
     params = {"textDocument": {"uri": uri}, "position": position(pos)}
     for i in range(count):
         try:
-            result, sent, received = await client.request(
-                "textDocument/hover", params, timeout=REQUEST_BUDGET_S
-            )
+            result, sent, received = await client.request(method, params, timeout=REQUEST_BUDGET_S)
         except TimeoutError:
             return samples, first, "timeout"
         except LspError as exc:
@@ -302,6 +310,15 @@ async def bench_lift(work: Workload, args: argparse.Namespace) -> dict[str, Any]
         out["hover_hole"] = summary(hovers)
         out["hover_failure"] = hover_failure
         out["hover_is_hole"] = "hole" in hover_text(first)
+
+        completions, first, failure = await hover_loop(
+            client, work.uri, work.hole, args.hovers, method="textDocument/completion"
+        )
+        out["completion_hole"] = summary(completions)
+        items = (first or {}).get("items", []) if isinstance(first, dict) else first or []
+        out["completion_failure"] = failure or (
+            None if items else "no completion items at the hole"
+        )
 
         opens = await reopen_copies(client, work, args.opens)
         out["open_diagnostics"] = summary([t for t in opens if t is not None])
@@ -567,6 +584,7 @@ def print_report(result: dict[str, Any]) -> None:
         ("  initialize request alone", lift["initialize"]["initialize_alone"]),
         ("didChange -> publishDiagnostics", lift["change_to_diagnostics"]),
         ("hover on the hole", lift["hover_hole"]),
+        ("completion at the hole", lift["completion_hole"]),
         ("didOpen -> publishDiagnostics (copies)", lift["open_diagnostics"]),
         ("request round trip (error reply)", lift["ping"]),
         ("tree-sitter full parse (in-process)", result["floor"]["full_parse"]),
@@ -580,6 +598,8 @@ def print_report(result: dict[str, Any]) -> None:
     print("(milliseconds)")
     if lift.get("change_failure"):
         print(f"note: change -> diagnostics: {lift['change_failure']}")
+    if lift.get("completion_failure"):
+        print(f"note: completion: {lift['completion_failure']}")
     if lift.get("hover_failure") or not lift.get("hover_is_hole"):
         print(f"note: hover: {lift.get('hover_failure') or 'the answer did not describe a hole'}")
     print()
@@ -680,6 +700,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     measured = {
         "change_to_diagnostics_p50": change,
         "hover_p50": hover,
+        "completion_p50": lift["completion_hole"]["p50"],
         "cold_initialize_p50": cold,
     }
     return {
