@@ -214,3 +214,11 @@ def test_cli_suggest_follows_the_contract(tmp_path: Path) -> None:
         check=False,
     )
     assert bad.returncode == 2
+
+
+def test_comprehension_variables_are_in_scope_of_the_element() -> None:
+    src = """
+    def names(items: list[str]) -> list[str]:
+        return [... for item in items]
+    """
+    assert fills(src)[0] == "item"

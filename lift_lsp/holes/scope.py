@@ -40,6 +40,9 @@ _LITERALS = {
     "not_operator": "bool",
     "concatenated_string": "str",
 }
+_COMPREHENSIONS = frozenset(
+    {"list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"}
+)
 _NESTED_SCOPES = frozenset({"function_definition", "class_definition", "lambda"})
 MAX_DEPTH = 6
 
@@ -149,6 +152,21 @@ class ScopeView:
                 continue
             if t == "lambda":
                 continue
+            if t in _COMPREHENSIONS and node.start_byte < self.offset < node.end_byte:
+                # `[<hole> for i in items]`: the element sees the loop's names although
+                # they are written after it.
+                for clause in node.named_children:
+                    left = (
+                        clause.child_by_field_name("left")
+                        if clause.type == "for_in_clause"
+                        else None
+                    )
+                    if left is not None:
+                        right = clause.child_by_field_name("right")
+                        elem = self._element_type(right)
+                        names = _target_names(left)
+                        for name in names:
+                            out.append((name, elem if len(names) == 1 else None, left.start_byte))
             if t in {"for_statement", "for_in_clause"}:
                 left = node.child_by_field_name("left")
                 if left is not None and left.end_byte <= self.offset:
