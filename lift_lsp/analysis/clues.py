@@ -28,7 +28,13 @@ from lift_lsp.holes.defs import (
     return_annotation,
 )
 from lift_lsp.holes.scope import ScopeView, split_top
-from lift_lsp.syntax.nodes import body_statements, definition_name, owning_class, text
+from lift_lsp.syntax.nodes import (
+    assignment_of,
+    body_statements,
+    definition_name,
+    owning_class,
+    text,
+)
 
 if TYPE_CHECKING:
     from lift_lsp.analysis.workspace_types import WorkspaceModules
@@ -622,12 +628,8 @@ def _class_attributes(class_node: Node) -> dict[str, str]:
     """Annotated class-level names (dataclass fields, declared attributes)."""
     found: dict[str, str] = {}
     for stmt in body_statements(class_node):
-        assign = (
-            stmt.named_children[0]
-            if stmt.type == "expression_statement" and stmt.named_children
-            else None
-        )
-        if assign is None or assign.type != "assignment":
+        assign = assignment_of(stmt)
+        if assign is None:
             continue
         left = assign.child_by_field_name("left")
         ann = assign.child_by_field_name("type")
@@ -664,12 +666,8 @@ def visible_type_names(
                 names |= {f"{local}.{n}" for n in workspace.exported_types(file, origin)}
     names |= {n for n in module.imports if n[:1].isupper() and not n.isupper()}
     for stmt in module.doc.tree.root_node.named_children:
-        assign = (
-            stmt.named_children[0]
-            if stmt.type == "expression_statement" and stmt.named_children
-            else None
-        )
-        if assign is None or assign.type != "assignment":
+        assign = assignment_of(stmt)
+        if assign is None:
             continue
         left, right = assign.child_by_field_name("left"), assign.child_by_field_name("right")
         if left is not None and right is not None and left.type == "identifier":

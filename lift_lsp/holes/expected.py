@@ -17,6 +17,7 @@ from lift_lsp.holes.defs import (
 )
 from lift_lsp.holes.scope import ScopeView, binary_result, split_type_args
 from lift_lsp.syntax.nodes import (
+    assignment_of,
     definition_name,
     enclosing_function,
     field_of,
@@ -279,8 +280,8 @@ def _field_params(class_node: Node) -> list[Param]:
     if body is None:
         return params
     for stmt in body.named_children:
-        assign = stmt.named_children[0] if stmt.type == "expression_statement" else None
-        if assign is None or assign.type != "assignment":
+        assign = assignment_of(stmt)
+        if assign is None:
             continue
         left = assign.child_by_field_name("left")
         ann = assign.child_by_field_name("type")

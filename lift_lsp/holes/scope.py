@@ -20,7 +20,13 @@ from lift_lsp.holes.defs import (
     return_annotation,
     signature_text,
 )
-from lift_lsp.syntax.nodes import definition_name, owning_class, strip_string_annotation, text
+from lift_lsp.syntax.nodes import (
+    assignment_of,
+    definition_name,
+    owning_class,
+    strip_string_annotation,
+    text,
+)
 
 _BUILTIN_CONSTRUCTORS = frozenset(
     {"int", "str", "float", "bool", "bytes", "list", "dict", "set", "tuple", "frozenset",
@@ -217,8 +223,8 @@ class ScopeView:
         body = self.cls.child_by_field_name("body")
         if body is not None:
             for stmt in body.named_children:
-                assign = stmt.named_children[0] if stmt.type == "expression_statement" else None
-                if assign is None or assign.type != "assignment":
+                assign = assignment_of(stmt)
+                if assign is None:
                     continue
                 left = assign.child_by_field_name("left")
                 ann = assign.child_by_field_name("type")

@@ -26,6 +26,7 @@ from lift_lsp.holes.model import Hole, HoleKind
 from lift_lsp.holes.scope import Binding, ScopeView
 from lift_lsp.suggest.typecompat import fits, split_union
 from lift_lsp.syntax.nodes import (
+    assignment_of,
     definition_name,
     enclosing_function,
     field_of,
@@ -237,12 +238,8 @@ class CandidateFinder:
         for stmt in self.root.named_children:
             if stmt.start_byte >= self.ctx.hole.start:
                 break
-            assign = (
-                stmt.named_children[0]
-                if stmt.type == "expression_statement" and stmt.named_children
-                else None
-            )
-            if assign is None or assign.type != "assignment":
+            assign = assignment_of(stmt)
+            if assign is None:
                 continue
             left = assign.child_by_field_name("left")
             if left is None or left.type != "identifier":

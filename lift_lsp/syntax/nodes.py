@@ -113,6 +113,14 @@ def is_docstring(statement: Node) -> bool:
     )
 
 
+def assignment_of(statement: Node) -> Node | None:
+    """The ``assignment`` a statement consists of (``x = 1``, ``x: int``), or None."""
+    if statement.type != "expression_statement" or not statement.named_children:
+        return None
+    inner = statement.named_children[0]
+    return inner if inner.type == "assignment" else None
+
+
 def strip_string_annotation(annotation: str) -> str:
     """``"Foo"`` → ``Foo``: forward references are written as strings."""
     s = annotation.strip()
