@@ -2,7 +2,8 @@
 """Set up and run lift-lsp's jobs with nothing but Python 3.11+.
 
     python3 dev.py demo    # create .venv, install, run `lift-lsp check examples/`
-    python3 dev.py test    # create .venv, install, run ruff, mypy and the test suite
+    python3 dev.py test    # create .venv, install, run ruff, mypy, the test suite and the
+                           # VS Code extension's build and tests (npm)
     python3 dev.py setup   # only create/refresh .venv
 
 The virtualenv is reinstalled only when pyproject.toml changes.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -24,9 +26,9 @@ PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".lift-installed"
 
 
-def run(*cmd: str | Path) -> None:
+def run(*cmd: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
     print("+", " ".join(str(c) for c in cmd), flush=True)
-    result = subprocess.run([str(c) for c in cmd], cwd=ROOT, check=False)
+    result = subprocess.run([str(c) for c in cmd], cwd=cwd, check=False, env=env)
     if result.returncode != 0:
         sys.exit(result.returncode)
 
@@ -56,6 +58,21 @@ def test() -> None:
     run(PY, "-m", "ruff", "format", "--check", ".")
     run(PY, "-m", "mypy")
     run(PY, "-m", "pytest", *sys.argv[2:])
+    vscode_extension()
+
+
+def vscode_extension() -> None:
+    """Type-check, lint, build, test (against this checkout's server) and package the
+    VS Code extension. Needs Node 18+ and npm."""
+    folder = ROOT / "editors" / "vscode"
+    if not (folder / "package.json").exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        sys.exit("the VS Code extension's tests need Node.js 18+ and npm (apt-get install npm)")
+    env = {**os.environ, "LIFT_LSP_COMMAND": str(BIN / "lift-lsp")}
+    run(npm, "ci", "--no-audit", "--no-fund", cwd=folder, env=env)
+    run(npm, "run", "ci", cwd=folder, env=env)
 
 
 def main() -> None:

@@ -23,6 +23,13 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
     "buck-out", "build", "dist", "node_modules", "site-packages", "venv",
 )  # fmt: skip
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+# Files whose contents never leave the machine, whatever the route.
+DEFAULT_REMOTE_EXCLUDES: tuple[str, ...] = (
+    ".env*", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_ed25519*",
+    "*secret*", "*credential*", "*password*", ".netrc", ".pypirc",
+)  # fmt: skip
+ROUTES: tuple[str, ...] = ("local", "anthropic", "modal", "auto")
+DEFAULT_COMPLETION_BUDGET_MS = 300
 
 
 class Severity(StrEnum):
@@ -39,12 +46,33 @@ class Settings:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDES
     extend_exclude: tuple[str, ...] = ()
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    #: ``local`` (default), ``anthropic``, ``modal`` or ``auto``; see docs/routes.md.
+    route: str = "local"
+    anthropic_model: str | None = None
+    anthropic_base_url: str | None = None
+    modal_url: str | None = None
+    modal_model: str | None = None
+    remote_exclude: tuple[str, ...] = DEFAULT_REMOTE_EXCLUDES
+    extend_remote_exclude: tuple[str, ...] = ()
+    #: How long completion waits for remote suggestions before answering with local ones.
+    completion_budget_ms: int = DEFAULT_COMPLETION_BUDGET_MS
+    #: Per graph type (``reverse``, ``forward``, ``suggest``): maxCalls, maxTokens, maxConcurrent.
+    limits: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
+    #: Run doctests / given tests of generated code (in a subprocess, with a timeout).
+    run_generated_tests: bool = False
     #: Settings we did not understand, reported once to the user.
     problems: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def all_excludes(self) -> tuple[str, ...]:
         return (*self.exclude, *self.extend_exclude)
+
+    @property
+    def all_remote_excludes(self) -> tuple[str, ...]:
+        return (*self.remote_exclude, *self.extend_remote_exclude)
+
+    def limits_for(self, graph_type: str) -> dict[str, int]:
+        return dict(dict(self.limits).get(graph_type, ()))
 
 
 def _key(name: str) -> str:
@@ -100,12 +128,79 @@ def merge(base: Settings, raw: Mapping[str, Any] | None, source: str) -> Setting
                 changes["max_file_bytes"] = value
             else:
                 problems.append(f"{name} must be a positive integer, got {value!r}")
-        elif key in ("route", "routes", "trace", "server", "interpreter", "path"):
-            continue  # read by other parts (editor clients, later routes)
+        elif key == "route":
+            if str(value).lower() in ROUTES:
+                changes["route"] = str(value).lower()
+            else:
+                problems.append(f"route must be one of {', '.join(ROUTES)}, got {value!r}")
+        elif key in ("anthropic_model", "anthropic_base_url", "modal_url", "modal_model"):
+            if isinstance(value, str):
+                changes[key] = value.strip() or None
+            else:
+                problems.append(f"{name} must be a string, got {value!r}")
+        elif key in ("remote_exclude", "extend_remote_exclude"):
+            globs = _strings(value, key, problems)
+            if globs is not None:
+                changes[key] = globs
+        elif key == "completion_budget_ms":
+            if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+                changes[key] = int(value)
+            else:
+                problems.append(f"{name} must be a number of milliseconds, got {value!r}")
+        elif key == "limits":
+            limits = _limits(value, problems)
+            if limits is not None:
+                changes["limits"] = limits
+        elif key == "run_generated_tests":
+            if isinstance(value, bool):
+                changes[key] = value
+            else:
+                problems.append(f"{name} must be true or false, got {value!r}")
+        elif key in ("anthropic_api_key", "modal_key", "modal_secret", "api_key"):
+            problems.append(
+                f"{name} is not read from settings: keys come from the environment"
+                " (ANTHROPIC_API_KEY, LIFT_MODAL_KEY, LIFT_MODAL_SECRET) or the editor's"
+                " secret storage"
+            )
+        elif key in ("trace", "server", "interpreter", "path"):
+            continue  # read by editor clients
         else:
             problems.append(f"unknown setting {name!r}")
     all_problems = (*base.problems, *(f"{source}: {p}" for p in problems))
     return replace(base, **changes, problems=all_problems)
+
+
+LIMIT_KEYS = {
+    "max_calls": "max_calls",
+    "max_tokens": "max_tokens",
+    "max_concurrent": "max_concurrent",
+}
+
+
+def _limits(
+    value: Any, problems: list[str]
+) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...] | None:
+    """``{"reverse": {"maxCalls": 100, "maxTokens": 50000, "maxConcurrent": 3}, ...}``."""
+    if not isinstance(value, Mapping):
+        problems.append(f"limits must be a table per graph type, got {value!r}")
+        return None
+    out = []
+    for graph_type, table in value.items():
+        if not isinstance(table, Mapping):
+            problems.append(f"limits.{graph_type} must be a table, got {table!r}")
+            continue
+        entries = []
+        for name, number in table.items():
+            key = LIMIT_KEYS.get(_key(str(name)))
+            if key is None or not isinstance(number, int) or isinstance(number, bool) or number < 0:
+                problems.append(
+                    f"limits.{graph_type}.{name}: expected maxCalls, maxTokens or"
+                    f" maxConcurrent with a non-negative integer, got {number!r}"
+                )
+                continue
+            entries.append((key, number))
+        out.append((str(graph_type), tuple(entries)))
+    return tuple(out)
 
 
 def find_project_root(start: Path) -> Path | None:

@@ -36,7 +36,7 @@ class Excludes:
 
     def __init__(self, root: Path, globs: Sequence[str]) -> None:
         self.root = root
-        self.spec = _gitignore_spec(tuple(globs))
+        self.spec = gitignore_spec(tuple(globs))
 
     def excluded(self, path: Path, is_dir: bool = False) -> bool:
         try:
@@ -49,7 +49,7 @@ class Excludes:
 
 
 @cache
-def _gitignore_spec(lines: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+def gitignore_spec(lines: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
     import pathspec  # imported on first use: not needed to start the server
 
     return pathspec.GitIgnoreSpec.from_lines(lines)

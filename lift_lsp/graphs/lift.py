@@ -23,16 +23,23 @@ def _location(unit: FunctionUnit, offset: int) -> Json:
 def _provenance(
     part: Json, provider: Provider, execution_id: str, timestamp: str, **extra: Any
 ) -> Json:
+    # A routed run says per answer which route, model and program gave it.
     route = part.get("route", provider.route)
     prov: Json = {
         "source": "static" if route == "local" else "llm",
         "route": route,
-        "program_version": provider.program_version,
+        "program_version": part.get("program_version") or provider.program_version,
         "execution_id": execution_id,
         "timestamp": timestamp,
     }
-    if provider.model:
-        prov["model"] = provider.model
+    model = part.get("model") or provider.model
+    if model:
+        prov["model"] = model
+    if part.get("llm_calls"):
+        # The last attempt is the one whose answer was used (earlier ones were repairs).
+        prov["call_id"] = part["llm_calls"][-1]
+    if part.get("fallback"):
+        prov["fallback"] = list(part["fallback"])
     prov.update({k: v for k, v in extra.items() if v is not None})
     return prov
 

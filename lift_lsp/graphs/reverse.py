@@ -236,7 +236,7 @@ def _extraction(node_id: str, signature_name: str) -> Callable[..., Awaitable[Js
                     result: Json = {"ok": True, **dict(prediction.items())}
                 except Exception as exc:  # a function the engine cannot analyse becomes holes
                     result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-                result["route"] = ctx.deps.provider.route
+                result.setdefault("route", ctx.deps.provider.route)
                 results[qualname] = result
             return results
 

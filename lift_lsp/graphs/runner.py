@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,8 @@ from lift_lsp.graphs.reverse import (
 
 if TYPE_CHECKING:
     from lift_lsp.providers.base import Provider
+    from lift_lsp.providers.guard import Budget
+    from lift_lsp.providers.router import Router
     from lift_lsp.store.db import ExecutionRow, NodeRun, Store
 
 
@@ -31,13 +33,37 @@ class RunResult:
 
 
 class ReverseRunner:
-    def __init__(self, store: Store, provider: Provider | None = None) -> None:
-        if provider is None:
+    def __init__(
+        self,
+        store: Store,
+        provider: Provider | None = None,
+        *,
+        router: Router | None = None,
+        limits: Mapping[str, int] | None = None,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> None:
+        """With a ``router``, each run asks it (with a budget of ``limits`` per run);
+        without, ``provider`` (the static engine by default) answers everything."""
+        if provider is None and router is None:
             from lift_lsp.providers.local import LocalProvider
 
             provider = LocalProvider()
         self.store = store
         self.provider = provider
+        self.router = router
+        self.limits = dict(limits or {})
+        self.on_warning = on_warning
+
+    def _provider_for(self, path: str, execution_id: str) -> tuple[Provider, Budget | None]:
+        if self.router is None:
+            assert self.provider is not None
+            return self.provider, None
+        from lift_lsp.providers.routed import RoutedProvider
+
+        budget = self.router.budget(
+            self.limits, execution_id=execution_id, on_warning=self.on_warning
+        )
+        return RoutedProvider(self.router, path=path, budget=budget), budget
 
     async def run(
         self,
@@ -62,9 +88,10 @@ class ReverseRunner:
             execution_id = await self.store.create_execution(GRAPH_TYPE, given, {"path": path})
         else:
             recorded = await self.store.completed_outputs(execution_id)
+        provider, budget = self._provider_for(file or path, execution_id)
         deps = ReverseDeps(
             store=self.store,
-            provider=self.provider,
+            provider=provider,
             execution_id=execution_id,
             text=text,
             use_cache=use_cache,
@@ -83,14 +110,25 @@ class ReverseRunner:
             raise
         finally:
             elapsed = (time.perf_counter() - started) * 1000
-            await asyncio.shield(self._finish(state, deps, status, elapsed))
+            await asyncio.shield(self._finish(state, deps, status, elapsed, budget))
         return RunResult(output, execution_id, deps.resumed, elapsed)
 
     async def _finish(
-        self, state: ReverseState, deps: ReverseDeps, status: str, elapsed: float
+        self,
+        state: ReverseState,
+        deps: ReverseDeps,
+        status: str,
+        elapsed: float,
+        budget: Budget | None,
     ) -> None:
         await flush(state, deps)
-        await self.store.finish_execution(deps.execution_id, status, total_duration_ms=elapsed)
+        await self.store.finish_execution(
+            deps.execution_id,
+            status,
+            total_duration_ms=elapsed,
+            llm_calls=budget.calls if budget else 0,
+            tokens_used=budget.tokens if budget else 0,
+        )
 
     async def resume_unfinished(self) -> list[RunResult]:
         """Finish the runs a killed process left behind, from their last recorded node."""

@@ -41,6 +41,8 @@ class Provenance(_Model):
     calibration: str | None = None
     #: The recorded LLM call this element came from.
     call_id: str | None = None
+    #: Routes that were tried first and gave no answer, with the reason.
+    fallback: list[str] | None = None
 
     @model_serializer(mode="wrap")
     def _drop_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

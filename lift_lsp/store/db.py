@@ -118,6 +118,26 @@ class FeedbackRow:
 
 
 @dataclass(frozen=True)
+class LLMCall:
+    """One attempt at a remote route (a retry is another row with ``attempt`` + 1)."""
+
+    id: str
+    created_at: str
+    execution_id: str | None
+    route: str
+    model: str
+    signature: str
+    attempt: int
+    tokens_in: int
+    tokens_out: int
+    latency_ms: float
+    cost_usd: float
+    #: ``ok``, ``error``, ``timeout``, ``rate_limited``, ``invalid`` (answer failed validation).
+    outcome: str
+    error: str | None
+
+
+@dataclass(frozen=True)
 class ProgramVersion:
     kind: str
     version: str
@@ -785,6 +805,58 @@ class Store:
 
         await self._execution_op("rolling back a program version", op)
         return next((v for v in versions if v.version == target), None)
+
+    # --- LLM calls ---------------------------------------------------------------------
+
+    async def record_llm_call(self, call: LLMCall) -> None:
+        async def op(db: aiosqlite.Connection) -> None:
+            async with _transaction(db):
+                await _run(
+                    db,
+                    "INSERT INTO llm_calls (id, created_at, execution_id, route, model, signature,"
+                    " attempt, tokens_in, tokens_out, latency_ms, cost_usd, outcome, error)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        call.id,
+                        call.created_at,
+                        call.execution_id,
+                        call.route,
+                        call.model,
+                        call.signature,
+                        call.attempt,
+                        call.tokens_in,
+                        call.tokens_out,
+                        call.latency_ms,
+                        call.cost_usd,
+                        call.outcome,
+                        call.error,
+                    ),
+                )
+
+        await self._execution_op("recording an LLM call", op)
+
+    async def llm_calls(
+        self, *, route: str | None = None, execution_id: str | None = None
+    ) -> list[LLMCall]:
+        async def op(db: aiosqlite.Connection) -> list[LLMCall]:
+            where, params = [], []
+            if route is not None:
+                where.append("route = ?")
+                params.append(route)
+            if execution_id is not None:
+                where.append("execution_id = ?")
+                params.append(execution_id)
+            clause = f" WHERE {' AND '.join(where)}" if where else ""
+            rows = await _fetchall(
+                db,
+                "SELECT id, created_at, execution_id, route, model, signature, attempt, tokens_in,"
+                f" tokens_out, latency_ms, cost_usd, outcome, error FROM llm_calls{clause}"
+                " ORDER BY created_at, rowid",
+                params,
+            )
+            return [LLMCall(*tuple(r)) for r in rows]
+
+        return await self._execution_op("reading LLM calls", op)
 
     # --- node cache ---------------------------------------------------------------------
 

@@ -110,6 +110,29 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        3,
+        "LLM calls",
+        """
+        CREATE TABLE llm_calls (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            execution_id TEXT,
+            route TEXT NOT NULL,
+            model TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            tokens_in INTEGER NOT NULL DEFAULT 0,
+            tokens_out INTEGER NOT NULL DEFAULT 0,
+            latency_ms REAL NOT NULL,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            outcome TEXT NOT NULL,
+            error TEXT
+        );
+        CREATE INDEX llm_calls_route ON llm_calls (route, created_at);
+        CREATE INDEX llm_calls_execution ON llm_calls (execution_id);
+        """,
+    ),
 )
 
 
