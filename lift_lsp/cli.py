@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--db", type=Path, help="the SQLite store (default: .lift/lift.db)")
         p.add_argument("--format", choices=("text", "json"), default="text")
 
+    stats = sub.add_parser("stats", help="LLM calls, tokens, cost and acceptance per route")
+    stats.add_argument("--db", type=Path, help="the SQLite store (default: .lift/lift.db)")
+    stats.add_argument("--format", choices=("text", "json"), default="text")
+    stats.add_argument("--only-route", choices=ROUTES[:3], help="one route's calls only")
+
     replay = sub.add_parser("replay", help="print a recorded graph execution node by node")
     replay.add_argument("execution_id", metavar="EXECUTION_ID")
     replay.add_argument("--format", choices=("text", "json"), default="text")
@@ -96,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from lift_lsp.learn_command import main_rollback
 
             return main_rollback(args)
+        if args.command == "stats":
+            from lift_lsp.route_command import main_stats
+
+            return main_stats(args)
         if args.command == "replay":
             from lift_lsp.ir_command import main_replay
 
@@ -117,6 +126,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     level = getattr(args, "log_level", "WARNING")
     logging.basicConfig(level=getattr(logging, str(level).upper(), logging.WARNING))
+    # HTTP clients log whole requests at DEBUG (the user's code) and every call at INFO.
+    for noisy in ("anthropic", "httpx", "httpx2", "httpcore", "LiteLLM"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     server = create_server()
     tcp = getattr(args, "tcp", None)
     if tcp:

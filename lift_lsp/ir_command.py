@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lift_lsp.config import find_project_root, project_settings
+from lift_lsp.config import Settings, find_project_root, project_settings
+from lift_lsp.providers.router import RouteConfig
 from lift_lsp.report import CONTRACT_VERSION, display_path
+from lift_lsp.route_command import cli_router, route_config, route_problem, uses_remote
 from lift_lsp.workspace import FileError, iter_python_files, read_source
 
 
@@ -23,7 +25,7 @@ def workspace_root(paths: list[Path]) -> Path:
     return find_project_root(first if first.exists() else Path.cwd()) or Path.cwd()
 
 
-async def _open_store(db: Path | None, root: Path) -> Any:
+async def open_store(db: Path | None, root: Path) -> Any:
     from lift_lsp.store.db import Store, default_db_path
 
     def warn(message: str) -> None:
@@ -32,23 +34,23 @@ async def _open_store(db: Path | None, root: Path) -> Any:
     return await Store.open(db or default_db_path(root), on_warning=warn)
 
 
-def check_route(route: str | None) -> str | None:
-    """The routes this version can run; an explicit request for another is a usage error."""
-    if route in (None, "local", "auto"):
-        return None
-    return f"the {route} route is not available in this version; use --route local"
 
 
-async def run_ir(args: Any) -> int:
-    root = workspace_root(args.paths)
-    settings = project_settings(root)
+async def run_ir(args: Any, root: Path, settings: Settings, config: RouteConfig) -> int:
     files: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     from lift_lsp.graphs.runner import ReverseRunner
 
-    store = await _open_store(args.db, root)
+    store = await open_store(args.db, root)
+    router = cli_router(config, store) if uses_remote(args.route, config) else None
     try:
-        runner = ReverseRunner(store)
+        runner = ReverseRunner(
+            store,
+            router=router,
+            limits=settings.limits_for("reverse"),
+            on_warning=lambda m: print(f"lift-lsp: warning: {m}", file=sys.stderr),
+        )
+        runner.override = args.route
         await runner.resume_unfinished()
         for item in iter_python_files(args.paths, settings):
             if isinstance(item, FileError):
@@ -70,6 +72,8 @@ async def run_ir(args: Any) -> int:
                 continue
             files.append(result.file_ir)
     finally:
+        if router is not None:
+            await router.aclose()
         await store.close()
 
     if args.format == "json":
@@ -119,7 +123,7 @@ async def run_replay(args: Any) -> int:
     from lift_lsp.graphs.runner import execution_json, trace_lines
 
     root = workspace_root([])
-    store = await _open_store(args.db, root)
+    store = await open_store(args.db, root)
     try:
         row = await store.get_execution(args.execution_id)
         if row is None:
@@ -148,11 +152,14 @@ async def run_replay(args: Any) -> int:
 
 
 def main_ir(args: Any) -> int:
-    problem = check_route(args.route)
+    root = workspace_root(args.paths)
+    settings = project_settings(root)
+    config = route_config(settings)
+    problem = route_problem(args.route, config)
     if problem:
         print(f"lift-lsp: error: {problem}", file=sys.stderr)
         return 2
-    return asyncio.run(run_ir(args))
+    return asyncio.run(run_ir(args, root, settings, config))
 
 
 def main_replay(args: Any) -> int:

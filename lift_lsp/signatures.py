@@ -67,6 +67,9 @@ class SuggestHoleFill(dspy.Signature):
     code_context: str = dspy.InputField(desc="the code around the hole, the hole marked <HOLE>")
     expected_type: str = dspy.InputField(desc="the type the hole must have, or 'unknown'")
     bindings: list[str] = dspy.InputField(desc="names in scope with their types, nearest first")
+    rejected: list[str] = dspy.InputField(
+        desc="earlier fills that were rejected, each with the reason; do not repeat them"
+    )
     suggestions: list[dict] = dspy.OutputField(  # type: ignore[type-arg]
         desc="[{value, rationale, confidence}] best first; value is exactly the replacement text"
     )

@@ -8,12 +8,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lift_lsp.config import project_settings
+from lift_lsp.config import Settings, project_settings
 from lift_lsp.holes.analysis import Analysis
-from lift_lsp.ir_command import check_route, workspace_root
+from lift_lsp.ir_command import workspace_root
+from lift_lsp.providers.router import RouteConfig
 from lift_lsp.report import CONTRACT_VERSION, display_path, location
-from lift_lsp.suggest.engine import suggest
+from lift_lsp.route_command import route_config, route_problem, uses_remote
+from lift_lsp.suggest.engine import SuggestResult, suggest
 from lift_lsp.suggest.ranker import Ranker
+from lift_lsp.suggest.remote import RemoteFills, merge
 from lift_lsp.syntax.document import Position, SourceDocument
 from lift_lsp.workspace import FileError, read_source
 
@@ -46,11 +49,46 @@ async def active_ranker(db: Path | None, root: Path) -> Ranker:
     return Ranker.from_json(active.payload) if active is not None else Ranker()
 
 
+async def with_remote(
+    args: Any, settings: Settings, config: RouteConfig, root: Path, todo: list[Any]
+) -> dict[int, RemoteFills | None]:
+    """Remote fills for each (index, analysis, offset), asked concurrently (the budget
+    caps concurrency), recorded in the workspace store."""
+    from lift_lsp.ir_command import open_store
+    from lift_lsp.route_command import cli_router
+    from lift_lsp.suggest.remote import remote_suggestions
+
+    store = await open_store(args.db, root)
+    router = cli_router(config, store)
+    budget = router.budget(
+        settings.limits_for("suggest"),
+        on_warning=lambda m: print(f"lift-lsp: warning: {m}", file=sys.stderr),
+    )
+    try:
+        answers = await asyncio.gather(
+            *(
+                remote_suggestions(
+                    router,
+                    analysis,
+                    offset,
+                    path=analysis.path,
+                    budget=budget,
+                    override=args.route,
+                    limit=args.limit,
+                )
+                for _, analysis, offset in todo
+            )
+        )
+    finally:
+        await router.aclose()
+        await store.close()
+    for fills in answers:
+        if fills is not None and fills.error:
+            print(f"lift-lsp: warning: no remote suggestions: {fills.error}", file=sys.stderr)
+    return {i: fills for (i, _, _), fills in zip(todo, answers, strict=True)}
+
+
 def main_suggest(args: Any) -> int:
-    problem = check_route(args.route)
-    if problem:
-        print(f"lift-lsp: error: {problem}", file=sys.stderr)
-        return 2
     positions = []
     for raw in args.positions:
         parsed = parse_position(raw)
@@ -60,10 +98,17 @@ def main_suggest(args: Any) -> int:
         positions.append(parsed)
     root = workspace_root([p for p, _, _ in positions])
     settings = project_settings(root)
+    config = route_config(settings)
+    problem = route_problem(args.route, config)
+    if problem:
+        print(f"lift-lsp: error: {problem}", file=sys.stderr)
+        return 2
     ranker = asyncio.run(active_ranker(args.db, root))
     analyses: dict[Path, Analysis | FileError] = {}
     results: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
+    found: list[SuggestResult] = []
+    todo: list[tuple[int, Analysis, int]] = []
     for path, row, col in positions:
         if path not in analyses:
             source = read_source(path, settings.max_file_bytes)
@@ -93,17 +138,28 @@ def main_suggest(args: Any) -> int:
                 "name": hole.name,
                 "expected_type": hole.expected_type,
             }
-            entry["suggestions"] = [
-                {
-                    "text": s.text,
-                    "confidence": s.confidence,
-                    "source": s.source,
-                    "rationale": s.rationale,
-                    "provenance": s.provenance,
-                }
-                for s in result.suggestions
-            ]
+            todo.append((len(results), analysis, offset))
+        found.append(result or SuggestResult(None, []))
         results.append(entry)
+    remote = (
+        asyncio.run(with_remote(args, settings, config, root, todo))
+        if todo and uses_remote(args.route, config)
+        else {}
+    )
+    for i, entry in enumerate(results):
+        static = found[i].suggestions
+        fills = remote.get(i)
+        joined = merge(static, fills.suggestions, args.limit) if fills is not None else static
+        entry["suggestions"] = [
+            {
+                "text": s.text,
+                "confidence": s.confidence,
+                "source": s.source,
+                "rationale": s.rationale,
+                "provenance": s.provenance,
+            }
+            for s in joined
+        ]
     if args.format == "json":
         json.dump(
             {"version": CONTRACT_VERSION, "results": results, "errors": errors},

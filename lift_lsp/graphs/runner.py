@@ -53,6 +53,8 @@ class ReverseRunner:
         self.router = router
         self.limits = dict(limits or {})
         self.on_warning = on_warning
+        #: A route asked for explicitly (``--route``), over the configured one.
+        self.override: str | None = None
 
     def _provider_for(self, path: str, execution_id: str) -> tuple[Provider, Budget | None]:
         if self.router is None:
@@ -63,7 +65,8 @@ class ReverseRunner:
         budget = self.router.budget(
             self.limits, execution_id=execution_id, on_warning=self.on_warning
         )
-        return RoutedProvider(self.router, path=path, budget=budget), budget
+        provider = RoutedProvider(self.router, path=path, budget=budget, override=self.override)
+        return provider, budget
 
     async def run(
         self,

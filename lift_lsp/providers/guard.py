@@ -287,13 +287,17 @@ class Guard:
             else:
                 response = await self.transport.send(request)
         except RouteError as error:
+            # An answer that failed validation still cost its tokens.
+            spent = getattr(error, "response", None)
+            if budget is not None and isinstance(spent, ChatResponse):
+                budget.charge(spent.tokens_in + spent.tokens_out)
             await self._log(
                 call_id,
                 execution_id,
                 request,
                 attempt,
                 started,
-                None,
+                spent if isinstance(spent, ChatResponse) else None,
                 _outcome(error),
                 error.message,
             )

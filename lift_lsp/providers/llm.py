@@ -72,12 +72,18 @@ class GuardedEngine:
     """DSPy's async engine contract (``complete(Request) -> Response``) over a Guard."""
 
     def __init__(
-        self, guard: Guard, signature: str, budget: Budget | None, trace: CallTrace
+        self,
+        guard: Guard,
+        signature: str,
+        budget: Budget | None,
+        trace: CallTrace,
+        timeout_s: float = 30.0,
     ) -> None:
         self.guard = guard
         self.signature = signature
         self.budget = budget
         self.trace = trace
+        self.timeout_s = timeout_s
 
     def _chat_request(self, request: Any, extra: tuple[ChatMessage, ...] = ()) -> ChatRequest:
         config = request.config
@@ -93,6 +99,7 @@ class GuardedEngine:
             temperature=config.temperature if config.temperature is not None else 0.0,
             json_schema=schemas.schema_for(self.signature),
             schema_name=self.signature,
+            timeout=self.timeout_s,
         )
 
     async def _send(self, chat: ChatRequest) -> ChatResponse:
@@ -192,11 +199,15 @@ class LLMProvider:
     #: One function per graph branch: each is a model call; the budget caps concurrency.
     batch_size: int = 1
 
-    def __init__(self, guard: Guard, programs: Programs | None = None) -> None:
+    def __init__(
+        self, guard: Guard, programs: Programs | None = None, *, timeout_s: float = 30.0
+    ) -> None:
         self.guard = guard
         self.route = guard.route
         self.model: str | None = guard.transport.model
         self.programs = programs or Programs()
+        #: Seconds one HTTP exchange may take.
+        self.timeout_s = timeout_s
 
     @property
     def program_version(self) -> str:
@@ -222,7 +233,7 @@ class LLMProvider:
         import dspy
 
         trace = CallTrace()
-        engine = GuardedEngine(self.guard, signature.__name__, budget, trace)
+        engine = GuardedEngine(self.guard, signature.__name__, budget, trace, self.timeout_s)
         lm = dspy.LM(
             f"{self.route}/{self.model}", engine=_NoSyncEngine(), async_engine=engine, cache=False
         )
@@ -230,10 +241,23 @@ class LLMProvider:
         try:
             with dspy.context(lm=lm, adapter=dspy.JSONAdapter()):
                 prediction = await program.acall(**inputs)
-        except RouteUnavailable:
-            raise
-        except Exception as exc:  # DSPy could not parse what the route said
+        except Exception as exc:
+            gone = _route_failure(exc)
+            if gone is not None:  # DSPy wraps what the engine raised
+                raise gone from None
+            # Otherwise DSPy could not parse what the route said.
             raise RouteUnavailable(
                 self.route, f"unusable answer to {signature.__name__}: {exc}"
             ) from None
         return prediction, trace
+
+
+def _route_failure(exc: BaseException) -> RouteUnavailable | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, RouteUnavailable):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

@@ -181,8 +181,10 @@ class Router:
         on_breaker: Callable[[str, str], None] | None = None,
         transports: Mapping[str, Transport] | None = None,
         programs: Mapping[str, Programs] | None = None,
+        timeout_s: float = 30.0,
     ) -> None:
         self.config = config
+        self.timeout_s = timeout_s
         self.redact = Redactor(config.secrets())
         self._local = local
         self._record = record
@@ -239,7 +241,9 @@ class Router:
             from lift_lsp.providers.llm import LLMProvider, Programs
 
             guard = Guard(self._transport(route), self.breakers[route], self._record, self.redact)
-            found = LLMProvider(guard, self._programs.get(route) or Programs())
+            found = LLMProvider(
+                guard, self._programs.get(route) or Programs(), timeout_s=self.timeout_s
+            )
             self._providers[route] = found
         return found
 

@@ -15,6 +15,7 @@ from lift_lsp.server.documents import DocumentStore, OpenDocument, UnknownDocume
 from lift_lsp.server.feedback import FeedbackState
 from lift_lsp.server.ir_cache import IRState
 from lift_lsp.server.protocol import LiftProtocol
+from lift_lsp.server.routes import RouteState
 from lift_lsp.server.settings import SettingsManager
 from lift_lsp.syntax.positions import Encoding
 
@@ -34,6 +35,8 @@ class LiftServer(LanguageServer):
         self.ir = IRState()
         #: Suggestions shown per hole (feedback for the ranker) and the ranker in use.
         self.feedback = FeedbackState()
+        #: The router (rebuilt when settings change) and what the editor was last told.
+        self.routes = RouteState()
         # Set once the editor's settings have been read after `initialized`, so the first
         # diagnostics already have the user's severity and kinds (no flash of defaults).
         self.configured = asyncio.Event()
@@ -87,6 +90,7 @@ def create_server() -> LiftServer:
         learning,
         lifecycle,
         reverse,
+        route_commands,
         symbols,
         sync,
     )
@@ -104,6 +108,7 @@ def create_server() -> LiftServer:
         completion,
         code_actions,
         learning,
+        route_commands,
     ):
         feature.register(server)
     return server

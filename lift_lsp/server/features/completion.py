@@ -8,6 +8,7 @@ the only work is the hole lookup on the document's cached analysis. Each item ca
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from lsprotocol import types as lsp
@@ -24,6 +25,7 @@ from lift_lsp.server.feedback import (
     invalidate_ranker,
     remember,
 )
+from lift_lsp.server.remote_fills import join_remote
 from lift_lsp.suggest.engine import Suggestion, SuggestResult, suggest
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ KINDS = {
     "attribute": lsp.CompletionItemKind.Field,
     "call": lsp.CompletionItemKind.Function,
     "literal": lsp.CompletionItemKind.Value,
+    "llm": lsp.CompletionItemKind.Snippet,
 }
 CONSTANTS = frozenset({"None", "True", "False"})
 
@@ -135,10 +138,20 @@ async def complete(ls: LiftServer, params: lsp.CompletionParams) -> lsp.Completi
     if clamped:
         return None
     result = await suggestions_at(ls, doc, offset, LIMIT)
-    if result is None or result.hole is None or not result.suggestions:
+    if result is None or result.hole is None:
         return None
-    key = remember(ls, doc, result.hole, result.suggestions)
-    return lsp.CompletionList(is_incomplete=False, items=completion_items(ls, doc, result, key))
+    hole = result.hole
+    wait_s = ls.settings_for(doc).completion_budget_ms / 1000
+    joined, incomplete = await join_remote(
+        ls, doc, hole, offset, static=result.suggestions, limit=LIMIT, wait_s=wait_s
+    )
+    if not joined:
+        return None
+    result = replace(result, suggestions=joined)
+    key = remember(ls, doc, hole, result.suggestions)
+    return lsp.CompletionList(
+        is_incomplete=incomplete, items=completion_items(ls, doc, result, key)
+    )
 
 
 def register(server: LiftServer) -> None:

@@ -10,6 +10,7 @@ from lsprotocol import types as lsp
 
 from lift_lsp.server.documents import uri_to_path
 from lift_lsp.server.features.diagnostics import configuration_ready, refresh_all
+from lift_lsp.server.routes import router
 from lift_lsp.server.settings import SECTION
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ def register(server: LiftServer) -> None:
             await pull_configuration(ls)
         finally:
             configuration_ready(ls)
+        router(ls)  # reads the route settings once and tells the editor (lift/routeStatus)
         from lift_lsp.server.features.reverse import resume_interrupted_runs
 
         resume_interrupted_runs(ls)
@@ -96,4 +98,5 @@ async def pull_configuration(ls: LiftServer) -> None:
 
 
 def settings_changed(ls: LiftServer) -> None:
+    router(ls)
     refresh_all(ls)

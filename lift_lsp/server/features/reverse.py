@@ -18,7 +18,7 @@ import asyncio
 import functools
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInvalidParams
@@ -33,7 +33,11 @@ from lift_lsp.server.documents import OpenDocument, uri_to_path
 from lift_lsp.server.features.diagnostics import schedule, uses_pull
 from lift_lsp.server.ir_cache import DocumentIR, Engine
 from lift_lsp.server.progress import WorkDone
+from lift_lsp.server.routes import remote_configured, router
 from lift_lsp.workspace import FileError, iter_python_files, read_source
+
+if TYPE_CHECKING:
+    from lift_lsp.graphs.runner import ReverseRunner
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,7 @@ async def _open_engine(ls: LiftServer, resume: bool) -> Engine:
     path = default_db_path(root) if root is not None else None
     store = await Store.open(path, on_warning=functools.partial(_store_warning, ls))
     runner = await asyncio.to_thread(ReverseRunner, store)  # loads the type model
+    ls.routes.local = runner.provider  # the router's local route: the same type model
     if resume:
         # Before anyone else gets the runner: a lift started meanwhile is not "unfinished".
         try:
@@ -90,6 +95,18 @@ async def engine(ls: LiftServer, *, resume: bool = False) -> Engine:
     if future is None or (future.done() and (future.cancelled() or future.exception())):
         future = ls.ir.engine = asyncio.ensure_future(_open_engine(ls, resume))
     return await asyncio.shield(future)
+
+
+def use_routes(ls: LiftServer, runner: ReverseRunner) -> ReverseRunner:
+    """Route the runner's questions when a remote route is configured (with the reverse
+    graph's limits per run); otherwise the static engine answers them directly."""
+    if remote_configured(ls):
+        runner.router = router(ls)
+        runner.limits = ls.settings.for_path(None).limits_for("reverse")
+        runner.on_warning = ls.warn
+    else:
+        runner.router = None
+    return runner
 
 
 def resume_interrupted_runs(ls: LiftServer) -> None:
@@ -168,7 +185,7 @@ async def _lift(
     ls: LiftServer, doc: OpenDocument, version: int | None, revision: int, text: str
 ) -> None:
     try:
-        runner = (await engine(ls)).runner
+        runner = use_routes(ls, (await engine(ls)).runner)
         file = str(doc.path) if doc.path is not None else None
         result = await runner.run(_path_text(ls, doc), text, file=file)
     except asyncio.CancelledError:
@@ -268,7 +285,7 @@ async def analyze_workspace(ls: LiftServer, args: tuple[Any, ...]) -> dict[str, 
     executions: list[str] = []
     cancelled = False
     try:
-        runner = (await engine(ls)).runner
+        runner = use_routes(ls, (await engine(ls)).runner)
         for i, path in enumerate(files, 1):
             if progress.cancelled:
                 cancelled = True

@@ -1,0 +1,73 @@
+"""Routes from the command line: ``--route`` checks, the router for a CLI run, and
+``lift-lsp stats``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from lift_lsp.config import Settings
+from lift_lsp.providers.router import RouteConfig, Router
+
+if TYPE_CHECKING:
+    from lift_lsp.store.db import Store
+
+NEEDS = {
+    "anthropic": "ANTHROPIC_API_KEY",
+    "modal": "LIFT_MODAL_URL (or the modalUrl setting)",
+}
+
+
+def route_config(settings: Settings) -> RouteConfig:
+    config = RouteConfig.from_sources(settings, os.environ)
+    for problem in config.problems:
+        print(f"lift-lsp: warning: {problem}", file=sys.stderr)
+    return config
+
+
+def route_problem(route: str | None, config: RouteConfig) -> str | None:
+    """An explicit ``--route`` the machine cannot use is a usage error, not a silent local
+    answer (``auto`` is a preference and always works)."""
+    if route in NEEDS and not config.configured(route):
+        return f"the {route} route is not configured: set {NEEDS[route]} (see docs/routes.md)"
+    return None
+
+
+def uses_remote(route: str | None, config: RouteConfig) -> bool:
+    wanted = route or config.route
+    if wanted == "local":
+        return False
+    return any(config.configured(r) for r in NEEDS)
+
+
+def cli_router(config: RouteConfig, store: Store | None) -> Router:
+    return Router(config, record=store.record_llm_call if store is not None else None)
+
+
+async def _stats(args: Any) -> dict[str, Any]:
+    from lift_lsp.ir_command import open_store, workspace_root
+    from lift_lsp.report import CONTRACT_VERSION
+    from lift_lsp.stats import route_stats
+
+    store = await open_store(args.db, workspace_root([]))
+    try:
+        calls = await store.llm_calls(route=args.only_route)
+        feedback = await store.feedback_rows()
+    finally:
+        await store.close()
+    return {"version": CONTRACT_VERSION, **route_stats(calls, feedback)}
+
+
+def main_stats(args: Any) -> int:
+    from lift_lsp.stats import stats_text
+
+    stats = asyncio.run(_stats(args))
+    if args.format == "json":
+        json.dump(stats, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print(stats_text(stats))
+    return 0

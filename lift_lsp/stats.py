@@ -1,0 +1,93 @@
+"""What the routes cost and how good they were: from the LLM call log and the feedback."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from statistics import median
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lift_lsp.store.db import FeedbackRow, LLMCall
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _route_of(row: FeedbackRow) -> str:
+    """Suggestions from a model carry ``<route>-<program>`` as their version."""
+    if row.source == "llm":
+        return row.program_version.split("-", 1)[0]
+    return "local"
+
+
+def route_stats(calls: Iterable[LLMCall], feedback: Iterable[FeedbackRow]) -> dict[str, Any]:
+    routes: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {
+            "calls": 0,
+            "outcomes": defaultdict(int),
+            "tokens_in": 0,
+            "tokens_out": 0,
+            "cost_usd": 0.0,
+            "latencies": [],
+            "models": set(),
+            "suggestions_shown": 0,
+            "suggestions_accepted": 0,
+        }
+    )
+    for call in calls:
+        r = routes[call.route]
+        r["calls"] += 1
+        r["outcomes"][call.outcome] += 1
+        r["tokens_in"] += call.tokens_in
+        r["tokens_out"] += call.tokens_out
+        r["cost_usd"] += call.cost_usd
+        r["latencies"].append(call.latency_ms)
+        r["models"].add(call.model)
+    for row in feedback:
+        r = routes[_route_of(row)]
+        r["suggestions_shown"] += 1
+        r["suggestions_accepted"] += int(row.accepted)
+    out: dict[str, Any] = {}
+    for name, r in sorted(routes.items()):
+        latencies = r.pop("latencies")
+        shown, accepted = r["suggestions_shown"], r["suggestions_accepted"]
+        out[name] = {
+            **r,
+            "outcomes": dict(sorted(r["outcomes"].items())),
+            "models": sorted(r["models"]),
+            "cost_usd": round(r["cost_usd"], 6),
+            "latency_ms": {
+                "p50": round(median(latencies), 1) if latencies else None,
+                "p95": round(_p95(latencies), 1) if latencies else None,
+            },
+            "acceptance_rate": round(accepted / shown, 3) if shown else None,
+        }
+    totals = {
+        "calls": sum(r["calls"] for r in out.values()),
+        "tokens": sum(r["tokens_in"] + r["tokens_out"] for r in out.values()),
+        "cost_usd": round(sum(r["cost_usd"] for r in out.values()), 6),
+    }
+    return {"routes": out, "totals": totals}
+
+
+def stats_text(stats: dict[str, Any]) -> str:
+    rows = [
+        "route       calls  ok     errors  tokens in/out    cost $    p50 ms  accepted",
+    ]
+    for name, r in stats["routes"].items():
+        ok = r["outcomes"].get("ok", 0)
+        errors = r["calls"] - ok
+        p50 = r["latency_ms"]["p50"]
+        rate = r["acceptance_rate"]
+        rows.append(
+            f"{name:<11} {r['calls']:>5}  {ok:>5}  {errors:>6}  "
+            f"{r['tokens_in']:>7}/{r['tokens_out']:<7} {r['cost_usd']:>8.4f}  "
+            f"{p50 if p50 is not None else '-':>6}  "
+            f"{f'{rate:.0%}' if rate is not None else '-':>8}"
+        )
+    t = stats["totals"]
+    rows.append(f"total: {t['calls']} calls, {t['tokens']} tokens, ${t['cost_usd']:.4f}")
+    return "\n".join(rows)
