@@ -260,3 +260,63 @@ async def test_keys_never_reach_the_log_or_the_database(
         assert secret not in caplog.text
         for file in tmp_path.iterdir():
             assert secret.encode() not in file.read_bytes(), file
+
+
+def reverse_answers(body: dict[str, Any]) -> str:
+    """Answers the reverse graph's four questions, told apart by their schemas."""
+    fields = set(body["output_config"]["format"]["schema"]["properties"])
+    if "summary" in fields:
+        return json.dumps({"summary": "Compute the area of a circle.", "confidence": 0.9})
+    if "type_guesses" in fields:
+        guesses = [
+            {"target": t, "candidates": [{"type": "float", "confidence": 0.95}], "evidence": "x"}
+            for t in ("scale", "return")
+        ]
+        return json.dumps({"type_guesses": guesses})
+    if "assertions" in fields:
+        return json.dumps({"assertions": []})
+    return json.dumps({"effects": []})
+
+
+async def test_a_routed_reverse_run_records_which_route_gave_each_element(
+    anthropic_server: FakeAnthropicServer, tmp_path: Path
+) -> None:
+    from lift_lsp.graphs.runner import ReverseRunner
+
+    anthropic_server.responder = reverse_answers
+    code = "def scaled(scale):\n    return scale * 2.0\n"
+    async with await Store.open(tmp_path / "lift.db") as store:
+        router = make_router(anthropic_server, store)
+        runner = ReverseRunner(store, router=router, limits={"maxCalls": 50})
+        result = await runner.run("m.py", code, use_cache=False)
+        calls = await store.llm_calls(execution_id=result.execution_id)
+        row = await store.get_execution(result.execution_id)
+        await router.aclose()
+    [fn] = result.file_ir["functions"]
+    param = fn["params"][0]
+    assert param["type"] == "float"
+    assert param["provenance"]["route"] == "anthropic"
+    assert param["provenance"]["source"] == "llm"
+    assert param["provenance"]["call_id"] in {c.id for c in calls}
+    assert fn["intent"]["summary"] == "Compute the area of a circle."
+    assert len(calls) == 4  # one per question for the one function
+    assert row is not None
+    assert row.llm_calls == 4
+    assert row.tokens_used == sum(c.tokens_in + c.tokens_out for c in calls)
+
+
+async def test_a_reverse_run_falls_back_to_the_static_engine_and_says_so(
+    anthropic_server: FakeAnthropicServer, tmp_path: Path
+) -> None:
+    from lift_lsp.graphs.runner import ReverseRunner
+
+    anthropic_server.responder = lambda body: Status(400, "bad request")
+    code = "def scaled(scale: float) -> float:\n    return scale * 2.0\n"
+    async with await Store.open(tmp_path / "lift.db") as store:
+        router = make_router(anthropic_server, store)
+        result = await ReverseRunner(store, router=router).run("m.py", code, use_cache=False)
+        await router.aclose()
+    [fn] = result.file_ir["functions"]
+    intent = fn["intent"]["provenance"]
+    assert intent["route"] == "local"
+    assert intent["fallback"][0].startswith("anthropic: 400")
