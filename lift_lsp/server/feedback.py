@@ -83,6 +83,8 @@ class ShownHole:
     episode: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     touched: bool = False
     timer: asyncio.TimerHandle | None = None
+    #: SuggestHoleFill's inputs when the suggestions were shown.
+    inputs: dict[str, Any] | None = None
 
     @property
     def stored_key(self) -> str:
@@ -199,8 +201,21 @@ def remember(ls: LiftServer, doc: OpenDocument, hole: Hole, suggestions: list[Su
     for other in [e for e in state.shown.values() if e.doc is doc and e.start == hole.start]:
         _forget(state, other)  # the same hole under a key from before lines moved
     _prune(ls)
-    state.shown[key] = ShownHole(key, doc, hole.start, hole.end, shown, doc.revision)
+    entry = ShownHole(key, doc, hole.start, hole.end, shown, doc.revision)
+    entry.inputs = _fill_inputs(ls, doc, hole)
+    state.shown[key] = entry
     return key
+
+
+def _fill_inputs(ls: LiftServer, doc: OpenDocument, hole: Hole) -> dict[str, Any] | None:
+    """SuggestHoleFill's inputs at this hole now (the text will change once it is filled)."""
+    from lift_lsp.suggest.remote import fill_inputs
+
+    try:
+        return fill_inputs(doc.analysis(ls.settings_for(doc)), hole.start)
+    except Exception:  # feedback must never break completion
+        log.exception("describing a hole for feedback")
+        return None
 
 
 def _forget(state: FeedbackState, entry: ShownHole) -> None:
@@ -231,6 +246,9 @@ async def _record(
     try:
         store = (await engine(ls)).store
         for i, s in enumerate(entry.suggestions):
+            # The hole's context goes with the row that says what was chosen: the
+            # examples LLM programs are compiled from.
+            says_choice = i == accepted or (accepted is None and i == 0 and chosen is not None)
             await store.record_feedback(
                 entry.stored_key,
                 s.text,
@@ -239,6 +257,7 @@ async def _record(
                 i == accepted,
                 s.program_version,
                 chosen if accepted is None else None,
+                inputs=entry.inputs if says_choice else None,
             )
             written += 1
     except Exception as exc:

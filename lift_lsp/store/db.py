@@ -115,6 +115,8 @@ class FeedbackRow:
     accepted: bool
     program_version: str
     chosen: str | None
+    #: SuggestHoleFill's inputs at that hole (kept with the row that says what was chosen).
+    inputs: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -684,6 +686,8 @@ class Store:
         accepted: bool,
         program_version: str,
         chosen: str | None = None,
+        *,
+        inputs: dict[str, Any] | None = None,
     ) -> None:
         """One suggestion shown for a hole, and whether it was the one taken (``chosen`` is
         what the user wrote instead, when it was none of them)."""
@@ -693,7 +697,8 @@ class Store:
                 await _run(
                     db,
                     "INSERT INTO feedback (created_at, hole_key, suggestion, features, source,"
-                    " accepted, program_version, chosen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " accepted, program_version, chosen, inputs)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         utc_now(),
                         hole_key,
@@ -703,6 +708,7 @@ class Store:
                         int(accepted),
                         program_version,
                         chosen,
+                        dumps(inputs) if inputs is not None else None,
                     ),
                 )
 
@@ -713,11 +719,20 @@ class Store:
             rows = await _fetchall(
                 db,
                 "SELECT id, created_at, hole_key, suggestion, features, source, accepted,"
-                " program_version, chosen FROM feedback ORDER BY id",
+                " program_version, chosen, inputs FROM feedback ORDER BY id",
             )
             return [
                 FeedbackRow(
-                    int(r[0]), r[1], r[2], r[3], json.loads(r[4]), r[5], bool(r[6]), r[7], r[8]
+                    int(r[0]),
+                    r[1],
+                    r[2],
+                    r[3],
+                    json.loads(r[4]),
+                    r[5],
+                    bool(r[6]),
+                    r[7],
+                    r[8],
+                    json.loads(r[9]) if r[9] else None,
                 )
                 for r in rows
             ]

@@ -133,6 +133,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX llm_calls_execution ON llm_calls (execution_id);
         """,
     ),
+    Migration(
+        4,
+        "what a hole looked like when a fill was chosen (examples for the LLM programs)",
+        """
+        ALTER TABLE feedback ADD COLUMN inputs TEXT;
+        """,
+    ),
 )
 
 
