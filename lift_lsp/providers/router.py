@@ -55,6 +55,9 @@ CONSTRAINED: Final = frozenset(
         "IRToCode",
     }
 )
+#: A Modal container that scaled to zero takes minutes to start (weights, CUDA graphs);
+#: the first call after a quiet spell should wait for it rather than fail.
+DEFAULT_TIMEOUTS: Final = {"anthropic": 60.0, "modal": 180.0}
 #: Free-form reasoning: intent in prose, refining an IR from feedback.
 FREE_FORM: Final = frozenset({"ExtractIntent", "ExtractIntentFromCode", "RefineIR"})
 
@@ -181,10 +184,13 @@ class Router:
         on_breaker: Callable[[str, str], None] | None = None,
         transports: Mapping[str, Transport] | None = None,
         programs: Mapping[str, Programs] | None = None,
-        timeout_s: float = 30.0,
+        timeout_s: float | None = None,
     ) -> None:
         self.config = config
-        self.timeout_s = timeout_s
+        #: Seconds one exchange may take, per route (``timeout_s`` sets them all).
+        self.timeouts = (
+            dict.fromkeys(REMOTE, timeout_s) if timeout_s is not None else dict(DEFAULT_TIMEOUTS)
+        )
         self.redact = Redactor(config.secrets())
         self._local = local
         self._record = record
@@ -242,7 +248,7 @@ class Router:
 
             guard = Guard(self._transport(route), self.breakers[route], self._record, self.redact)
             found = LLMProvider(
-                guard, self._programs.get(route) or Programs(), timeout_s=self.timeout_s
+                guard, self._programs.get(route) or Programs(), timeout_s=self.timeouts[route]
             )
             self._providers[route] = found
         return found
