@@ -286,7 +286,15 @@ async def analyze_workspace(ls: LiftServer, args: tuple[Any, ...]) -> dict[str, 
     cancelled = False
     try:
         runner = use_routes(ls, (await engine(ls)).runner)
+        done = 0
+
+        def budget_warning(message: str) -> None:
+            ls.warn(f"lift-lsp: {message}")
+            progress.report(f"{done}/{len(files)} files; {message}", done * 100 // len(files))
+
+        runner.on_warning = budget_warning
         for i, path in enumerate(files, 1):
+            done = i - 1
             if progress.cancelled:
                 cancelled = True
                 break
