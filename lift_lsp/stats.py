@@ -91,3 +91,24 @@ def stats_text(stats: dict[str, Any]) -> str:
     t = stats["totals"]
     rows.append(f"total: {t['calls']} calls, {t['tokens']} tokens, ${t['cost_usd']:.4f}")
     return "\n".join(rows)
+
+
+def stats_markdown(stats: dict[str, Any]) -> str:
+    """The same table for editors that render Markdown."""
+    lines = [
+        "| route | calls | ok | errors | tokens in / out | cost $ | p50 ms | accepted |",
+        "| --- | --: | --: | --: | --: | --: | --: | --: |",
+    ]
+    for name, r in stats["routes"].items():
+        ok = r["outcomes"].get("ok", 0)
+        p50 = r["latency_ms"]["p50"]
+        rate = r["acceptance_rate"]
+        lines.append(
+            f"| {name} | {r['calls']} | {ok} | {r['calls'] - ok} |"
+            f" {r['tokens_in']} / {r['tokens_out']} | {r['cost_usd']:.4f} |"
+            f" {p50 if p50 is not None else '-'} | {f'{rate:.0%}' if rate is not None else '-'} |"
+        )
+    t = stats["totals"]
+    lines.append("")
+    lines.append(f"Total: {t['calls']} calls, {t['tokens']} tokens, ${t['cost_usd']:.4f}.")
+    return "\n".join(lines)

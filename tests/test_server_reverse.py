@@ -465,6 +465,13 @@ async def test_analyze_workspace_then_replay_an_execution(client: LanguageClient
     assert replay["nodes"][2]["item"] == "f23"
     assert len(replay["lines"]) == 9
     assert "InferTypeFromUsage" in replay["lines"][3]
+    listed = (await command(client, "lift.listExecutions", 5))["executions"]
+    assert len(listed) == 5
+    assert listed[0]["id"] == execution  # the newest first
+    assert listed[0]["path"] == "m23.py"
+    assert {e["status"] for e in listed} == {"completed"}
+    with pytest.raises(Exception, match="between 1 and 500"):
+        await command(client, "lift.listExecutions", 0)
     with pytest.raises(Exception, match="no execution"):
         await command(client, "lift.replayExecution", "ffffffffff")
     with pytest.raises(Exception, match="expected one argument"):

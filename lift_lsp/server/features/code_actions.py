@@ -1,9 +1,12 @@
-"""Code actions on a hole: "Fill hole with `…`" for the best few suggestions.
+"""Code actions on a hole: "Fill hole with `…`" for the best few suggestions, and
+"Generate implementation" on a body hole.
 
 A hole is found at the request's range (its start, then its end) and under every
 ``hole.*`` diagnostic of the context. The first fill of a hole is a preferred
 ``quickfix``; the others are ``refactor.rewrite``. Each action carries its edit (for
-the document's version) and ``lift.acceptSuggestion`` to record the choice.
+the document's version) and ``lift.acceptSuggestion`` to record the choice. Generate
+implementation is a ``refactor.rewrite`` with a command (see ``generate``): it edits
+only when run.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from lift_lsp.holes import Hole
 from lift_lsp.server.convert import SOURCE, from_lsp_position, hole_range
 from lift_lsp.server.documents import OpenDocument
 from lift_lsp.server.features.completion import suggestions_at
+from lift_lsp.server.features.generate import generate_action, versioned_edit
 from lift_lsp.server.feedback import accept_command, remember
 
 if TYPE_CHECKING:
@@ -56,21 +60,6 @@ def _holes(ls: LiftServer, doc: OpenDocument, params: lsp.CodeActionParams) -> l
     return list(found.values())
 
 
-def _edit(ls: LiftServer, doc: OpenDocument, edit: lsp.TextEdit) -> lsp.WorkspaceEdit:
-    if doc.version is None or not ls.client_supports("workspace.workspaceEdit.documentChanges"):
-        return lsp.WorkspaceEdit(changes={doc.uri: [edit]})
-    return lsp.WorkspaceEdit(
-        document_changes=[
-            lsp.TextDocumentEdit(
-                text_document=lsp.OptionalVersionedTextDocumentIdentifier(
-                    uri=doc.uri, version=doc.version
-                ),
-                edits=[edit],
-            )
-        ]
-    )
-
-
 async def code_actions(ls: LiftServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
     only = [str(getattr(k, "value", k)) for k in params.context.only or []] or None
     if not any(wanted(k.value, only) for k in KINDS):
@@ -78,34 +67,50 @@ async def code_actions(ls: LiftServer, params: lsp.CodeActionParams) -> list[lsp
     doc = ls.require_document(params.text_document.uri)
     actions: list[lsp.CodeAction] = []
     for found in _holes(ls, doc, params):
-        result = await suggestions_at(ls, doc, found.start, ACTIONS_PER_HOLE)
-        if result is None or result.hole is None or not result.suggestions:
-            continue
-        hole = result.hole
-        key = remember(ls, doc, hole, result.suggestions)
-        rng = hole_range(doc.source, hole, ls.encoding)
-        diagnostics = [
-            d
-            for d in params.context.diagnostics
-            if d.source == SOURCE and d.range == rng and str(d.code or "").startswith("hole.")
-        ]
-        for i, s in enumerate(result.suggestions):
-            kind = KINDS[0] if i == 0 else KINDS[1]
-            if not wanted(kind.value, only):
-                if i != 0 or not wanted(KINDS[1].value, only):
-                    continue
-                kind = KINDS[1]  # only refactorings asked for: the best fill is one too
-            actions.append(
-                lsp.CodeAction(
-                    title=title(s.text),
-                    kind=kind,
-                    diagnostics=(diagnostics or None) if kind == KINDS[0] else None,
-                    is_preferred=i == 0,
-                    edit=_edit(ls, doc, lsp.TextEdit(range=rng, new_text=s.text)),
-                    command=accept_command(doc.uri, key, i),
-                )
-            )
+        actions += await _fills(ls, doc, params, found, only)
+        if found.is_body and wanted(KINDS[1].value, only):
+            generate = generate_action(ls, doc, found)
+            if generate is not None:
+                actions.append(generate)
     return actions or None
+
+
+async def _fills(
+    ls: LiftServer,
+    doc: OpenDocument,
+    params: lsp.CodeActionParams,
+    found: Hole,
+    only: list[str] | None,
+) -> list[lsp.CodeAction]:
+    result = await suggestions_at(ls, doc, found.start, ACTIONS_PER_HOLE)
+    if result is None or result.hole is None or not result.suggestions:
+        return []
+    hole = result.hole
+    key = remember(ls, doc, hole, result.suggestions)
+    rng = hole_range(doc.source, hole, ls.encoding)
+    diagnostics = [
+        d
+        for d in params.context.diagnostics
+        if d.source == SOURCE and d.range == rng and str(d.code or "").startswith("hole.")
+    ]
+    actions: list[lsp.CodeAction] = []
+    for i, s in enumerate(result.suggestions):
+        kind = KINDS[0] if i == 0 else KINDS[1]
+        if not wanted(kind.value, only):
+            if i != 0 or not wanted(KINDS[1].value, only):
+                continue
+            kind = KINDS[1]  # only refactorings asked for: the best fill is one too
+        actions.append(
+            lsp.CodeAction(
+                title=title(s.text),
+                kind=kind,
+                diagnostics=(diagnostics or None) if kind == KINDS[0] else None,
+                is_preferred=i == 0,
+                edit=versioned_edit(ls, doc, lsp.TextEdit(range=rng, new_text=s.text)),
+                command=accept_command(doc.uri, key, i),
+            )
+        )
+    return actions
 
 
 def register(server: LiftServer) -> None:

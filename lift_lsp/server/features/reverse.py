@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 ANALYZE_WORKSPACE = "lift.analyzeWorkspace"
 REPLAY_EXECUTION = "lift.replayExecution"
 SHOW_GRAPH = "lift.showGraph"
+LIST_EXECUTIONS = "lift.listExecutions"
 #: Where ``store.db.default_db_path`` puts the database (spelled out here so that
 #: checking for it at start-up does not import aiosqlite).
 DB_IN_ROOT = Path(".lift") / "lift.db"
@@ -353,6 +354,30 @@ def _execution_arg(args: tuple[Any, ...]) -> str:
     return value
 
 
+async def list_executions(ls: LiftServer, args: tuple[Any, ...]) -> dict[str, Any]:
+    """``lift.listExecutions [limit]``: the newest recorded runs, for picking one to replay."""
+    limit = args[0] if args and isinstance(args[0], int) and not isinstance(args[0], bool) else 20
+    if not 1 <= limit <= 500:
+        raise JsonRpcInvalidParams("lift.listExecutions takes a limit between 1 and 500")
+    store = (await engine(ls)).store
+    rows = await store.recent_executions(limit)
+    return {
+        "version": CONTRACT_VERSION,
+        "executions": [
+            {
+                "id": row.id,
+                "graph_type": row.graph_type,
+                "status": row.status,
+                "path": (row.input or {}).get("path"),
+                "created_at": row.created_at,
+                "duration_ms": row.total_duration_ms,
+                "llm_calls": row.llm_calls,
+            }
+            for row in rows
+        ],
+    }
+
+
 async def replay_execution(ls: LiftServer, args: tuple[Any, ...]) -> dict[str, Any]:
     wanted = _execution_arg(args)
     store = (await engine(ls)).store
@@ -410,6 +435,10 @@ def register(server: LiftServer) -> None:
     @server.command(REPLAY_EXECUTION)
     async def replay_execution_command(ls: LiftServer, *args: Any) -> dict[str, Any]:
         return await replay_execution(ls, args)
+
+    @server.command(LIST_EXECUTIONS)
+    async def list_executions_command(ls: LiftServer, *args: Any) -> dict[str, Any]:
+        return await list_executions(ls, args)
 
     @server.command(SHOW_GRAPH)
     async def show_graph(ls: LiftServer, *args: Any) -> dict[str, str]:

@@ -16,7 +16,7 @@ SHOW_STATS = "lift.showStats"
 async def show_stats(ls: LiftServer) -> dict[str, Any]:
     from lift_lsp.report import CONTRACT_VERSION
     from lift_lsp.server.features.reverse import engine
-    from lift_lsp.stats import route_stats, stats_text
+    from lift_lsp.stats import route_stats, stats_markdown, stats_text
 
     store = (await engine(ls)).store
     stats = route_stats(await store.llm_calls(), await store.feedback_rows())
@@ -25,6 +25,7 @@ async def show_stats(ls: LiftServer) -> dict[str, Any]:
         **stats,
         "status": router(ls).status(),
         "text": stats_text(stats),
+        "markdown": stats_markdown(stats),
     }
 
 
