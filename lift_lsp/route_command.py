@@ -58,7 +58,10 @@ async def _stats(args: Any) -> dict[str, Any]:
         feedback = await store.feedback_rows()
     finally:
         await store.close()
-    return {"version": CONTRACT_VERSION, **route_stats(calls, feedback)}
+    stats = route_stats(calls, feedback)
+    if args.only_route is not None:
+        stats["routes"] = {k: v for k, v in stats["routes"].items() if k == args.only_route}
+    return {"version": CONTRACT_VERSION, **stats}
 
 
 def main_stats(args: Any) -> int:
