@@ -12,6 +12,15 @@ Output fields avoid names that are methods of ``dspy.Example`` (``items``, ``lab
 from __future__ import annotations
 
 import dspy
+from pydantic import BaseModel, Field
+
+
+class HoleFill(BaseModel):
+    """One proposed fill: exactly the text that replaces the hole."""
+
+    value: str = Field(min_length=1)
+    rationale: str
+    confidence: float = Field(ge=0.0, le=1.0)
 
 
 class ExtractIntentFromCode(dspy.Signature):
@@ -70,8 +79,8 @@ class SuggestHoleFill(dspy.Signature):
     rejected: list[str] = dspy.InputField(
         desc="earlier fills that were rejected, each with the reason; do not repeat them"
     )
-    suggestions: list[dict] = dspy.OutputField(  # type: ignore[type-arg]
-        desc="[{value, rationale, confidence}] best first; value is exactly the replacement text"
+    suggestions: list[HoleFill] = dspy.OutputField(
+        desc="best first; value is exactly the replacement text"
     )
 
 

@@ -85,7 +85,7 @@ async def test_an_answer_comes_from_the_route_and_its_call_is_recorded(
         await router.aclose()
         calls = await store.llm_calls()
     assert answer.route == "anthropic"
-    assert answer.prediction["suggestions"][0]["value"] == "radius * radius"
+    assert answer.prediction["suggestions"][0].value == "radius * radius"
     [call] = calls
     assert (call.route, call.signature, call.outcome) == ("anthropic", "SuggestHoleFill", "ok")
     assert (call.tokens_in, call.tokens_out) == (120, 30)
@@ -168,7 +168,7 @@ async def test_a_schema_invalid_answer_is_repaired_with_the_error_fed_back(
     )
     router = make_router(anthropic_server)
     answer = await router.answer(SuggestHoleFill, dict(FILL_INPUTS))
-    assert answer.prediction["suggestions"][0]["value"] == "radius"
+    assert answer.prediction["suggestions"][0].value == "radius"
     repair = anthropic_server.requests[-1].body["messages"]
     assert repair[-2]["role"] == "assistant"
     assert "cannot be used" in last_user_text(anthropic_server.requests[-1].body)

@@ -54,7 +54,7 @@ async def test_auto_sends_fills_to_modal_under_the_signatures_schema(tmp_path: P
             [call] = await store.llm_calls()
         sent = modal.requests[-1].json
     assert answer.route == "modal"
-    assert answer.prediction["suggestions"][0]["value"] == "radius * 2"
+    assert answer.prediction["suggestions"][0].value == "radius * 2"
     assert sent["response_format"]["type"] == "json_schema"
     assert "suggestions" in sent["response_format"]["json_schema"]["schema"]["properties"]
     assert (call.route, call.outcome) == ("modal", "ok")

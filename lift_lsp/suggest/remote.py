@@ -178,7 +178,11 @@ def _items(prediction: Any) -> list[dict[str, Any]]:
         raw = prediction["suggestions"]
     except (KeyError, TypeError):
         return []
-    return [i for i in raw if isinstance(i, dict)] if isinstance(raw, list) else []
+    if not isinstance(raw, list):
+        return []
+    # Typed answers arrive as HoleFill models; a route may also give plain dicts.
+    items = [i.model_dump() if hasattr(i, "model_dump") else i for i in raw]
+    return [i for i in items if isinstance(i, dict)]
 
 
 def _confidence(raw: Any) -> float:
