@@ -34,8 +34,6 @@ async def open_store(db: Path | None, root: Path) -> Any:
     return await Store.open(db or default_db_path(root), on_warning=warn)
 
 
-
-
 async def run_ir(args: Any, root: Path, settings: Settings, config: RouteConfig) -> int:
     files: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []

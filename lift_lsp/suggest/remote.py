@@ -58,9 +58,7 @@ def fill_inputs(analysis: Analysis, offset: int) -> dict[str, Any] | None:
     if hole is None:
         return None
     description = analysis.describe(hole)
-    bindings = [
-        f"{b.name}: {b.type or 'unknown'} ({b.kind})" for b in description.bindings[:40]
-    ]
+    bindings = [f"{b.name}: {b.type or 'unknown'} ({b.kind})" for b in description.bindings[:40]]
     return {
         "code_context": code_context(analysis, hole.start, hole.end),
         "expected_type": hole.expected_type or "unknown",
