@@ -61,10 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
     learn = sub.add_parser(
         "learn", help="fit the suggestion ranker on recorded feedback; keep it only if better"
     )
-    rollback = sub.add_parser("rollback", help="re-activate the previous suggestion ranker")
+    rollback = sub.add_parser(
+        "rollback", help="re-activate the previous version of the ranker (or of --kind)"
+    )
     for p in (learn, rollback):
         p.add_argument("--db", type=Path, help="the SQLite store (default: .lift/lift.db)")
         p.add_argument("--format", choices=("text", "json"), default="text")
+    rollback.add_argument(
+        "--kind", default="ranker", help="ranker (default), programs:anthropic or programs:modal"
+    )
+    from lift_lsp.optimize_command import add_parser as add_optimize
+
+    add_optimize(sub)
 
     stats = sub.add_parser("stats", help="LLM calls, tokens, cost and acceptance per route")
     stats.add_argument("--db", type=Path, help="the SQLite store (default: .lift/lift.db)")
@@ -97,8 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from lift_lsp.learn_command import main_learn
 
             return main_learn(args)
+        if args.command == "optimize":
+            from lift_lsp.optimize_command import main_optimize
+
+            return main_optimize(args)
         if args.command == "rollback":
-            from lift_lsp.learn_command import main_rollback
+            from lift_lsp.optimize_command import main_rollback
 
             return main_rollback(args)
         if args.command == "stats":

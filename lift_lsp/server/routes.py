@@ -76,6 +76,9 @@ def router(ls: LiftServer) -> Router:
         ls.ir.background.add(task)
         task.add_done_callback(ls.ir.background.discard)
     state.router, state.generation = fresh, ls.settings.generation
+    from lift_lsp.server.features.learning import load_programs_soon
+
+    load_programs_soon(ls, fresh)  # the active compiled programs, from the store
     publish_status(ls)
     return fresh
 
