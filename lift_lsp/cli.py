@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument("--limit", type=int, default=10, help="suggestions per hole")
     _common(suggest)
 
+    from lift_lsp import generate_command
+
+    generate_command.add_parser(sub)
+
     learn = sub.add_parser(
         "learn", help="fit the suggestion ranker on recorded feedback; keep it only if better"
     )
@@ -101,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from lift_lsp.suggest_command import main_suggest
 
             return main_suggest(args)
+        if args.command == "generate":
+            from lift_lsp.generate_command import run as run_generate
+
+            return run_generate(args)
         if args.command == "learn":
             from lift_lsp.learn_command import main_learn
 

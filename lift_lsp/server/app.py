@@ -85,6 +85,7 @@ def create_server() -> LiftServer:
         commands,
         completion,
         diagnostics,
+        generate,
         hover,
         inlay,
         learning,
@@ -107,6 +108,7 @@ def create_server() -> LiftServer:
         inlay,
         completion,
         code_actions,
+        generate,
         learning,
         route_commands,
     ):
