@@ -97,7 +97,9 @@ class PromptToIR(dspy.Signature):
 
     intent: str = dspy.InputField()
     signature_hint: str = dspy.InputField(desc="the signature if already written, else empty")
-    ir_json: str = dspy.OutputField(desc="a FunctionIR as JSON (grammars/ir.schema.json)")
+    ir_json: dict = dspy.OutputField(  # type: ignore[type-arg]
+        desc="a FunctionIR object (grammars/ir.schema.json)"
+    )
 
 
 class RefineIR(dspy.Signature):
@@ -105,7 +107,9 @@ class RefineIR(dspy.Signature):
 
     ir_json: str = dspy.InputField()
     feedback: str = dspy.InputField()
-    refined_ir_json: str = dspy.OutputField()
+    refined_ir_json: dict = dspy.OutputField(  # type: ignore[type-arg]
+        desc="the improved FunctionIR object"
+    )
 
 
 class IRToCode(dspy.Signature):

@@ -13,6 +13,10 @@ from lift_lsp.analysis.types import FunctionTypes, TypeInference
 from lift_lsp.analysis.workspace_types import WorkspaceModules
 
 MODULES_KEPT = 8
+#: What the static engine answers; forward-mode signatures need a model.
+LOCAL_SIGNATURES = frozenset(
+    {"ExtractIntentFromCode", "InferTypeFromUsage", "DetectConstraints", "DetectEffects"}
+)
 
 if TYPE_CHECKING:
     import dspy
@@ -51,9 +55,11 @@ class LocalProvider:
     ) -> dspy.Prediction:
         import dspy
 
+        name = signature.__name__
+        if name not in LOCAL_SIGNATURES:
+            raise UnansweredSignature(f"the local route does not answer {name}")
         if unit is None:
             raise ValueError("the local route analyses parsed functions: pass unit=")
-        name = signature.__name__
         if name == "ExtractIntentFromCode":
             found = extract_intent(unit)
             return dspy.Prediction(
