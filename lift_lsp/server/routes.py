@@ -11,10 +11,9 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from lift_lsp.providers.router import RouteConfig, Router
-
 if TYPE_CHECKING:
     from lift_lsp.providers.base import Provider
+    from lift_lsp.providers.router import Router
     from lift_lsp.server.app import LiftServer
     from lift_lsp.store.db import LLMCall
 
@@ -53,6 +52,8 @@ def router(ls: LiftServer) -> Router:
     state = ls.routes
     if state.router is not None and state.generation == ls.settings.generation:
         return state.router
+    from lift_lsp.providers.router import RouteConfig, Router
+
     settings = ls.settings.for_path(None)
     config = RouteConfig.from_sources(settings, os.environ)
     for problem in config.problems:
