@@ -10,6 +10,7 @@ export const ServerCommand = {
   analyzeWorkspace: 'lift.analyzeWorkspace',
   optimize: 'lift.optimize',
   rollback: 'lift.rollback',
+  listExecutions: 'lift.listExecutions',
   replayExecution: 'lift.replayExecution',
   showStats: 'lift.showStats',
   routeStatus: 'lift.routeStatus',

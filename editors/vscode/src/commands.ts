@@ -3,18 +3,35 @@
 import * as vscode from 'vscode';
 
 import { EditorCommand, type EditorCommandId, ServerCommand } from './commandIds';
+import {
+  EXECUTION_LIST_LIMIT,
+  MIN_EXECUTION_PREFIX,
+  executionIdProblem,
+  executionPickItem,
+  parseExecutions,
+} from './executions';
 import { type ListedHole, holePickItem, listSummary, parseListHoles, parseLocation } from './holes';
 import { plural } from './json';
 import type { KeyStore } from './keyStore';
+import {
+  type Choice,
+  OPTIMIZE_CHOICES,
+  ROLLBACK_CHOICES,
+  optimizeArguments,
+  optimizeOutcome,
+  rollbackArguments,
+  rollbackMessage,
+} from './learning';
 import { type LiftClient, configuredRoute } from './liftClient';
-import { analyzeSummary, optimizeMessage, rollbackMessage, statsDocument, traceText } from './results';
+import { analyzeSummary, statsDocument, traceText } from './results';
 import type { StoredKeyName } from './serverEnv';
-
-/** Execution ids are accepted as unique prefixes of at least this many characters. */
-const MIN_EXECUTION_PREFIX = 6;
 
 interface HoleItem extends vscode.QuickPickItem {
   readonly hole: ListedHole;
+}
+
+interface ExecutionItem extends vscode.QuickPickItem {
+  readonly id: string;
 }
 
 export class LiftCommands {
@@ -136,32 +153,51 @@ export class LiftCommands {
   }
 
   private async optimize(): Promise<void> {
-    const answer = await this.client.execute(ServerCommand.optimize);
-    if (answer !== undefined) {
-      this.inform(ServerCommand.optimize, optimizeMessage(answer.result), answer.result);
+    // Asking first would be wasted on a stopped server.
+    if (this.client.ensureRunning() === undefined) {
+      return;
+    }
+    const what = await pickChoice(OPTIMIZE_CHOICES, 'Lift: Optimize Ranker and LLM Programs', 'What to optimize');
+    if (what === undefined) {
+      return;
+    }
+    const answer = await this.client.execute(ServerCommand.optimize, optimizeArguments(what));
+    if (answer === undefined) {
+      return;
+    }
+    const outcome = optimizeOutcome(answer.result);
+    if (outcome === undefined) {
+      this.unexpected(ServerCommand.optimize, answer.result);
+      return;
+    }
+    const text = `Lift: ${outcome.messages.join(' ')}`;
+    if (!outcome.failed) {
+      void vscode.window.showInformationMessage(text);
+    } else if ((await vscode.window.showWarningMessage(text, 'Show Output')) !== undefined) {
+      this.output.show(); // the server logged the failure there
     }
   }
 
   private async rollback(): Promise<void> {
-    const answer = await this.client.execute(ServerCommand.rollback);
+    if (this.client.ensureRunning() === undefined) {
+      return;
+    }
+    const kind = await pickChoice(
+      ROLLBACK_CHOICES,
+      'Lift: Roll Back Ranker or LLM Programs',
+      'What to roll back to its previous version',
+    );
+    if (kind === undefined) {
+      return;
+    }
+    const answer = await this.client.execute(ServerCommand.rollback, rollbackArguments(kind));
     if (answer !== undefined) {
       this.inform(ServerCommand.rollback, rollbackMessage(answer.result), answer.result);
     }
   }
 
   private async showExecutionTrace(execution?: unknown): Promise<void> {
-    const id =
-      typeof execution === 'string' && execution !== ''
-        ? execution
-        : await vscode.window.showInputBox({
-            title: 'Lift: Show Execution Trace',
-            prompt: `An execution id, or a unique prefix of ${String(MIN_EXECUTION_PREFIX)}+ characters (hovers on lifted functions show it)`,
-            value: this.lastExecution ?? '',
-            validateInput: (value) =>
-              value.trim().length >= MIN_EXECUTION_PREFIX
-                ? undefined
-                : `At least ${String(MIN_EXECUTION_PREFIX)} characters`,
-          });
+    const id = typeof execution === 'string' && execution !== '' ? execution : await this.pickExecution();
     if (id === undefined) {
       return;
     }
@@ -177,6 +213,47 @@ export class LiftCommands {
     this.traceChannel ??= vscode.window.createOutputChannel('Lift Trace');
     this.traceChannel.replace(`${text}\n`);
     this.traceChannel.show(true);
+  }
+
+  /** A recent run from the server's list; the input box when there is none to pick or no list. */
+  private async pickExecution(): Promise<string | undefined> {
+    if (this.client.ensureRunning() === undefined) {
+      return undefined;
+    }
+    if (!this.client.offers(ServerCommand.listExecutions)) {
+      return this.askExecutionId('');
+    }
+    const answer = await this.client.execute(ServerCommand.listExecutions, [EXECUTION_LIST_LIMIT]);
+    if (answer === undefined) {
+      return undefined;
+    }
+    const executions = parseExecutions(answer.result);
+    if (executions === undefined) {
+      this.unexpected(ServerCommand.listExecutions, answer.result);
+      return undefined;
+    }
+    if (executions.length === 0) {
+      return this.askExecutionId('No runs are recorded in this workspace yet (Analyze Workspace records them). ');
+    }
+    const now = Date.now();
+    const items: ExecutionItem[] = executions.map((e) => ({ ...executionPickItem(e, now), id: e.id }));
+    const picked = await vscode.window.showQuickPick(items, {
+      title: 'Lift: Show Execution Trace',
+      placeHolder: `${plural(items.length, 'recent run')}, newest first: pick one to show its trace`,
+      matchOnDescription: true,
+      matchOnDetail: true,
+    });
+    return picked?.id;
+  }
+
+  /** `note` (a sentence, or empty) says why the user has to type an id. */
+  private async askExecutionId(note: string): Promise<string | undefined> {
+    return vscode.window.showInputBox({
+      title: 'Lift: Show Execution Trace',
+      prompt: `${note}An execution id, or a unique prefix of ${String(MIN_EXECUTION_PREFIX)}+ characters (hovers on lifted functions show it)`,
+      value: this.lastExecution ?? '',
+      validateInput: executionIdProblem,
+    });
   }
 
   private async showStats(): Promise<void> {
@@ -240,6 +317,15 @@ export class LiftCommands {
     this.output.appendLine(`${command} answered in an unexpected shape: ${JSON.stringify(result)}`);
     void vscode.window.showWarningMessage(`Lift: ${command} answered in an unexpected shape (see the Lift output).`);
   }
+}
+
+async function pickChoice<T>(
+  choices: readonly Choice<T>[],
+  title: string,
+  placeHolder: string,
+): Promise<T | undefined> {
+  const picked = await vscode.window.showQuickPick(choices, { title, placeHolder });
+  return picked?.value;
 }
 
 async function askSecret(what: string, variable: string): Promise<string | undefined> {

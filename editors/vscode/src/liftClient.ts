@@ -122,6 +122,11 @@ export class LiftClient implements vscode.Disposable {
     return client;
   }
 
+  /** Whether the running server advertised `command` (an older one may not have it). */
+  offers(command: string): boolean {
+    return serverOffers(this.running?.initializeResult?.capabilities, command);
+  }
+
   /** `workspace/executeCommand` on the running server; `undefined` after telling the user why not. */
   async execute(command: string, args: unknown[] = []): Promise<{ readonly result: unknown } | undefined> {
     const client = this.ensureRunning();

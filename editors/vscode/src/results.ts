@@ -31,34 +31,6 @@ export function analyzeSummary(value: unknown): AnalyzeSummary | undefined {
   return { message: `${message}.`, executions, problems };
 }
 
-function metric(metrics: Record<string, unknown> | undefined, key: string): string | undefined {
-  const m = metrics === undefined ? undefined : recordField(metrics, key);
-  const top1 = m === undefined ? undefined : numberField(m, 'top1');
-  return top1 === undefined ? undefined : top1.toFixed(3);
-}
-
-/** `lift.optimize`: which ranker is active now, and why. */
-export function optimizeMessage(value: unknown): string | undefined {
-  if (!isRecord(value)) {
-    return undefined;
-  }
-  const active = stringField(value, 'active') ?? '?';
-  const reason = stringField(value, 'reason') ?? '';
-  const metrics = recordField(value, 'metrics');
-  const before = metric(metrics, 'current');
-  const after = metric(metrics, 'new');
-  const scores = before !== undefined && after !== undefined ? ` (top-1 ${after} vs ${before})` : '';
-  if (booleanField(value, 'activated') === true) {
-    return `Activated ranker ${active}${scores}: ${reason}.`;
-  }
-  return `Kept ranker ${active}${scores}: ${reason}.`;
-}
-
-/** `lift.rollback`: the server already words it. */
-export function rollbackMessage(value: unknown): string | undefined {
-  return isRecord(value) ? stringField(value, 'message') : undefined;
-}
-
 /** `lift.replayExecution`: a header and the node-by-node lines the server formats. */
 export function traceText(value: unknown): string | undefined {
   if (!isRecord(value)) {
@@ -98,9 +70,16 @@ function routeLine(value: unknown): string | undefined {
   return `Route: **${status.route}**${open.length === 0 ? '' : ` · breaker open: ${open.join(', ')}`}`;
 }
 
+/** The answer without its `text` and `markdown` renderings, which the document already shows. */
+function rawAnswer(value: Record<string, unknown>): string {
+  const rest = Object.fromEntries(Object.entries(value).filter(([key]) => key !== 'text' && key !== 'markdown'));
+  return ['```json', JSON.stringify(rest, null, 2), '```'].join('\n');
+}
+
 /**
- * `lift.showStats`: its text table (and route) as Markdown with the whole answer below
- * it; Markdown the server wrote as it is; anything else as JSON.
+ * `lift.showStats`: a heading and the route over the server's Markdown table (else its
+ * text table), with the rest of the answer below; a bare string as Markdown; anything
+ * else as JSON.
  */
 export function statsDocument(value: unknown): ShownDocument {
   if (typeof value === 'string') {
@@ -110,20 +89,18 @@ export function statsDocument(value: unknown): ShownDocument {
     return { language: 'json', content: `${JSON.stringify(value, null, 2)}\n` };
   }
   const markdown = stringField(value, 'markdown');
-  if (markdown !== undefined) {
-    return { language: 'markdown', content: markdown };
-  }
   const text = stringField(value, 'text');
-  if (text === undefined) {
+  const table = markdown ?? (text === undefined ? undefined : ['```text', text, '```'].join('\n'));
+  if (table === undefined) {
     return { language: 'json', content: `${JSON.stringify(value, null, 2)}\n` };
   }
   const route = routeLine(value.status);
   const parts = [
     '# Lift: route statistics',
     ...(route === undefined ? [] : [route]),
-    ['```text', text, '```'].join('\n'),
+    table,
     '## The whole answer',
-    ['```json', JSON.stringify(value, null, 2), '```'].join('\n'),
+    rawAnswer(value),
   ];
   return { language: 'markdown', content: `${parts.join('\n\n')}\n` };
 }

@@ -31,8 +31,10 @@ import {
 } from 'vscode-languageserver-protocol/node';
 
 import { ServerCommand, serverOffers } from '../../src/commandIds';
+import { EXECUTION_LIST_LIMIT, executionPickItem, parseExecutions } from '../../src/executions';
 import { holePickItem, parseListHoles, parseLocation } from '../../src/holes';
-import { analyzeSummary, optimizeMessage, rollbackMessage, statsDocument, traceText } from '../../src/results';
+import { optimizeArguments, optimizeOutcome, rollbackArguments, rollbackMessage } from '../../src/learning';
+import { analyzeSummary, statsDocument, traceText } from '../../src/results';
 import { parseRouteStatus } from '../../src/routeStatus';
 import { type ServerSettingKey, explicitServerSettings } from '../../src/settings';
 import { LspSession, findServer } from './lspSession';
@@ -171,6 +173,7 @@ describe('lift-lsp over stdio', { timeout: 120_000 }, () => {
       ServerCommand.analyzeWorkspace,
       ServerCommand.optimize,
       ServerCommand.rollback,
+      ServerCommand.listExecutions,
       ServerCommand.replayExecution,
     ]) {
       assert.ok(serverOffers(workspace().initialized.capabilities, command), `${command} is not offered`);
@@ -294,7 +297,7 @@ describe('lift-lsp over stdio', { timeout: 120_000 }, () => {
     assert.ok(parseRouteStatus(notified), `unexpected notification ${JSON.stringify(notified)}`);
   });
 
-  it('lifts the workspace and replays the execution as a trace', async () => {
+  it('lifts the workspace, lists its execution and replays it as a trace', async () => {
     const analysis = analyzeSummary(
       await session().connection.sendRequest(ExecuteCommandRequest.type, {
         command: ServerCommand.analyzeWorkspace,
@@ -305,6 +308,23 @@ describe('lift-lsp over stdio', { timeout: 120_000 }, () => {
     assert.match(analysis.message, /^Lifted 1 function with \d+ holes? in 1 file\.$/);
     const execution = analysis.executions.at(-1);
     assert.ok(execution !== undefined, 'no execution recorded');
+    const listed: unknown = await session().connection.sendRequest(ExecuteCommandRequest.type, {
+      command: ServerCommand.listExecutions,
+      arguments: [EXECUTION_LIST_LIMIT],
+    });
+    const executions = parseExecutions(listed);
+    assert.ok(executions, `unexpected answer ${JSON.stringify(listed)}`);
+    // The workspace's only runs are this analysis's, and the listing is newest first.
+    assert.deepEqual(
+      executions.map((e) => e.id),
+      [...analysis.executions].reverse(),
+    );
+    const [newest] = executions;
+    assert.ok(newest);
+    const item = executionPickItem(newest, Date.now());
+    assert.equal(item.label, 'geometry.py');
+    assert.match(item.description, /^reverse · completed · [\d.]+ m?s$/);
+    assert.ok(item.detail.startsWith(`${execution} · `), item.detail);
     const replay: unknown = await session().connection.sendRequest(ExecuteCommandRequest.type, {
       command: ServerCommand.replayExecution,
       arguments: [execution],
@@ -315,17 +335,22 @@ describe('lift-lsp over stdio', { timeout: 120_000 }, () => {
     assert.ok(trace.split('\n').length > 1, trace);
   });
 
-  it('answers optimize and rollback in shapes the extension words', async () => {
+  it('optimizes and rolls back the ranker alone, in shapes the extension words', async () => {
     const optimized: unknown = await session().connection.sendRequest(ExecuteCommandRequest.type, {
       command: ServerCommand.optimize,
-      arguments: [],
+      arguments: optimizeArguments('ranker'),
     });
-    assert.match(optimizeMessage(optimized) ?? '', /^(Activated|Kept) ranker /, JSON.stringify(optimized));
+    const outcome = optimizeOutcome(optimized);
+    assert.ok(outcome, JSON.stringify(optimized));
+    assert.equal(outcome.failed, false);
+    // Only the ranker's sentence: the programs were not asked for.
+    assert.equal(outcome.messages.length, 1, JSON.stringify(optimized));
+    assert.match(outcome.messages[0] ?? '', /^(Activated|Kept) ranker /);
     const rolledBack: unknown = await session().connection.sendRequest(ExecuteCommandRequest.type, {
       command: ServerCommand.rollback,
-      arguments: [],
+      arguments: rollbackArguments('ranker'),
     });
-    assert.ok(rollbackMessage(rolledBack), JSON.stringify(rolledBack));
+    assert.match(rollbackMessage(rolledBack) ?? '', /ranker/, JSON.stringify(rolledBack));
   });
 
   it('shows route statistics, when it offers them', async (t) => {
@@ -340,6 +365,7 @@ describe('lift-lsp over stdio', { timeout: 120_000 }, () => {
     const shown = statsDocument(answer);
     assert.equal(shown.language, 'markdown', JSON.stringify(answer));
     assert.match(shown.content, /Route: \*\*local\*\*/);
+    assert.match(shown.content, /^\| route \| calls \|/m, 'the Markdown table');
   });
 
   it('shuts down and exits with 0', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { analyzeSummary, optimizeMessage, rollbackMessage, statsDocument, traceText } from '../../src/results';
+import { analyzeSummary, statsDocument, traceText } from '../../src/results';
 
 describe('analyzeSummary', () => {
   it('summarises a workspace lift', () => {
@@ -26,42 +26,6 @@ describe('analyzeSummary', () => {
       analyzeSummary({ files: 1, functions: 1, holes: 0, cancelled: true })?.message,
       'Lifted 1 function with 0 holes in 1 file (cancelled).',
     );
-  });
-});
-
-describe('optimizeMessage', () => {
-  const metrics = {
-    current: { top1: 0.5, top5: 0.8, mrr: 0.6, holes: 10 },
-    new: { top1: 0.7, top5: 0.9, mrr: 0.8, holes: 10 },
-  };
-
-  it('names the activated ranker and its scores', () => {
-    assert.equal(
-      optimizeMessage({ activated: true, active: 'ranker-v2', reason: 'better on held-out holes', metrics }),
-      'Activated ranker ranker-v2 (top-1 0.700 vs 0.500): better on held-out holes.',
-    );
-  });
-
-  it('says why the ranker was kept', () => {
-    assert.equal(
-      optimizeMessage({
-        activated: false,
-        active: 'ranker-v1',
-        reason: 'no feedback recorded',
-        metrics: { current: null, new: null },
-      }),
-      'Kept ranker ranker-v1: no feedback recorded.',
-    );
-  });
-});
-
-describe('rollbackMessage', () => {
-  it("uses the server's wording", () => {
-    assert.equal(
-      rollbackMessage({ rolled_back: 'b', active: 'a', message: 'rolled back b; a is active again' }),
-      'rolled back b; a is active again',
-    );
-    assert.equal(rollbackMessage('nope'), undefined);
   });
 });
 
@@ -91,29 +55,35 @@ describe('traceText', () => {
 });
 
 describe('statsDocument', () => {
-  it('shows Markdown as Markdown and an unknown shape as JSON', () => {
+  const status = { route: 'auto', routes: { anthropic: { configured: true, breaker: 'open' } } };
+  const stats = { version: 1, routes: {}, totals: { calls: 0, tokens: 0, cost_usd: 0 }, status };
+
+  it('shows a bare string as Markdown and an unknown shape as JSON', () => {
     assert.deepEqual(statsDocument('# Routes'), { language: 'markdown', content: '# Routes' });
-    assert.deepEqual(statsDocument({ markdown: '# Routes', routes: {} }), {
-      language: 'markdown',
-      content: '# Routes',
-    });
     assert.deepEqual(statsDocument({ calls: 3 }), { language: 'json', content: '{\n  "calls": 3\n}\n' });
   });
 
-  it("puts the server's table and route above the whole answer", () => {
-    const answer = {
-      version: 1,
-      routes: {},
-      totals: { calls: 0, tokens: 0, cost_usd: 0 },
-      status: { route: 'auto', routes: { anthropic: { configured: true, breaker: 'open' } } },
-      text: 'route  calls\ntotal: 0 calls, 0 tokens, $0.0000',
-    };
-    const shown = statsDocument(answer);
+  it("puts the route over the server's Markdown table, and the rest of the answer below", () => {
+    const markdown = '| route | calls |\n| --- | --: |\n| anthropic | 2 |\n\nTotal: 2 calls.';
+    const shown = statsDocument({ ...stats, text: 'route  calls', markdown });
+    assert.equal(shown.language, 'markdown');
+    assert.ok(
+      shown.content.startsWith(
+        `# Lift: route statistics\n\nRoute: **auto** · breaker open: anthropic\n\n${markdown}\n\n## The whole answer\n\n`,
+      ),
+      shown.content,
+    );
+    assert.ok(shown.content.includes(JSON.stringify(stats, null, 2)), 'the rest of the answer');
+    assert.ok(!shown.content.includes('route  calls'), 'the text table, when there is Markdown');
+  });
+
+  it('falls back on the text table in a code block', () => {
+    const shown = statsDocument({ ...stats, text: 'route  calls\ntotal: 0 calls, 0 tokens, $0.0000' });
     assert.equal(shown.language, 'markdown');
     assert.match(
       shown.content,
       /^# Lift: route statistics\n\nRoute: \*\*auto\*\* · breaker open: anthropic\n\n```text\nroute {2}calls\n/,
     );
-    assert.ok(shown.content.includes(JSON.stringify(answer, null, 2)));
+    assert.ok(shown.content.includes(JSON.stringify(stats, null, 2)));
   });
 });
