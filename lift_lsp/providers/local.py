@@ -15,8 +15,15 @@ from lift_lsp.analysis.workspace_types import WorkspaceModules
 MODULES_KEPT = 8
 #: What the static engine answers; forward-mode signatures need a model.
 LOCAL_SIGNATURES = frozenset(
-    {"ExtractIntentFromCode", "InferTypeFromUsage", "DetectConstraints", "DetectEffects"}
+    {
+        "ExtractIntentFromCode",
+        "InferTypeFromUsage",
+        "DetectConstraints",
+        "DetectEffects",
+        "SuggestHoleFill",
+    }
 )
+HOLE_MARK = "<HOLE>"
 
 if TYPE_CHECKING:
     import dspy
@@ -58,6 +65,8 @@ class LocalProvider:
         name = signature.__name__
         if name not in LOCAL_SIGNATURES:
             raise UnansweredSignature(f"the local route does not answer {name}")
+        if name == "SuggestHoleFill":
+            return _hole_fills(inputs)
         if unit is None:
             raise ValueError("the local route analyses parsed functions: pass unit=")
         if name == "ExtractIntentFromCode":
@@ -108,3 +117,31 @@ class LocalProvider:
             while len(self._types) > MODULES_KEPT:
                 self._types.popitem(last=False)
         return cached[1]
+
+
+def _hole_fills(inputs: dict[str, Any]) -> dspy.Prediction:
+    """SuggestHoleFill from its inputs alone: the code around the hole, the hole marked
+    ``<HOLE>``, is parsed with ``...`` in its place and the static engine ranks fills
+    there (as completion does on the whole file)."""
+    import dspy
+
+    from lift_lsp.holes.analysis import Analysis
+    from lift_lsp.signatures import HoleFill
+    from lift_lsp.suggest.engine import suggest
+    from lift_lsp.syntax.document import SourceDocument
+
+    context = str(inputs.get("code_context", ""))
+    at = context.find(HOLE_MARK)
+    if at < 0:
+        return dspy.Prediction(suggestions=[])
+    text = context[:at] + "..." + context[at + len(HOLE_MARK) :]
+    offset = len(context[:at].encode("utf-8", "surrogatepass"))
+    result = suggest(Analysis(SourceDocument(text), None), offset)
+    rejected = {r.split(":", 1)[0] for r in inputs.get("rejected") or []}
+    return dspy.Prediction(
+        suggestions=[
+            HoleFill(value=s.text, rationale=s.rationale, confidence=s.confidence)
+            for s in result.suggestions
+            if s.text not in rejected
+        ]
+    )
