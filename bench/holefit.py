@@ -1,8 +1,9 @@
 """Does ``suggest`` offer the expression the code really had? And does learning help?
 
     python bench/holefit.py [--corpus ../shared/corpus] [--sample 600] [--seed 0]
-                            [--train 1000] [--eval 600] [--no-learning] [--no-latency]
-                            [--json out.json] [--misses N]
+                            [--train 0] [--eval 2000] [--no-learning] [--no-latency]
+                            [--json out.json] [--misses N] [--weights w.json]
+                            [--fit-prior N]
 
 In the real, annotated code of the dev corpus wheels (read from the zip files, nothing
 stripped), one expression at a time is replaced by ``...``: a return value
@@ -19,7 +20,8 @@ not among the fills, is a miss): coverage (hole found), "typed" (the engine know
 type expected there), "in list" (the original is among
 all the fills, at any rank: the ceiling any ranker can reach), top-1, top-5, MRR, and
 "top-5 partial" (a fill with nested holes, such as ``f(..., ...)``, whose shape the
-original fills in counts too).
+original fills in counts too); and calibration: the first fill's confidence against how
+often it is right, per band of confidence.
 
 The learning experiment simulates feedback: for holes in packages A, the ten fills
 shown by the built-in ranker, accepted = the original (a hole whose original was not
@@ -30,6 +32,11 @@ on the holes of the disjoint packages B.
 
 Latency: ``suggest`` timed in-process on holes put into the standard library's
 ``argparse.py`` (about 2,600 lines): the engine's part of a completion request.
+
+``--fit-prior N`` fits the built-in ranker's weights (``ranker.py: UNTRAINED``) on N
+holes made the same way in installed packages that are not in the corpus
+(``PRIOR_PACKAGES``): 80 % to fit, 20 % to score; the weights are printed, then the
+corpus is scored with them. ``--weights`` scores the corpus with weights from a file.
 """
 
 from __future__ import annotations
@@ -193,6 +200,25 @@ def package_of(wheel: Path) -> str:
     return wheel.name.split("-", 1)[0]
 
 
+def load_installed(names: Iterable[str]) -> Corpus:
+    """The ``.py`` files of installed packages (by import name), as a corpus."""
+    import importlib.util
+
+    corpus = Corpus()
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        base = Path(next(iter(spec.submodule_search_locations)))
+        for file in sorted(base.rglob("*.py")):
+            member = f"{name}/{file.relative_to(base).as_posix()}"
+            data = file.read_bytes()
+            corpus.files += 1
+            corpus.sources[member] = data
+            corpus.sites.extend(find_sites(data, member, name))
+    return corpus
+
+
 def load_corpus(wheels: Iterable[Path]) -> Corpus:
     corpus = Corpus()
     for wheel in wheels:
@@ -261,6 +287,7 @@ class Outcome:
     top: list[str] = field(default_factory=list)  # the first few fills, for the misses
     candidates: int = 0
     expected_known: bool = False  # the engine knew the type expected at the hole
+    confidence: float | None = None  # of the first fill
 
 
 def rank_of(suggestions: Sequence[Suggestion], original: str) -> tuple[int | None, int | None]:
@@ -292,7 +319,8 @@ def run_site(source: bytes, site: Site, ranker: Ranker | None = None) -> Outcome
     shown = [(s.features, normalise(s.text) == want) for s in result.suggestions[:SHOWN]]
     top = [s.text for s in result.suggestions[:3]]
     known = result.expected_type is not None
-    return Outcome(site, True, rank, partial, shown, top, len(result.suggestions), known)
+    first = result.suggestions[0].confidence if result.suggestions else None
+    return Outcome(site, True, rank, partial, shown, top, len(result.suggestions), known, first)
 
 
 def summarise(outcomes: Sequence[Outcome]) -> dict[str, float]:
@@ -313,6 +341,35 @@ def summarise(outcomes: Sequence[Outcome]) -> dict[str, float]:
         "mrr": round(sum(1 / o.rank for o in outcomes if o.rank) / n, 4),
         "top5_partial": share(o.partial_rank is not None and o.partial_rank <= 5 for o in outcomes),
     }
+
+
+def calibration(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """Is the first fill's confidence the chance that it is right? Per band of
+    confidence: holes, mean confidence, share right; and the expected calibration error
+    (the bands' gaps weighted by their holes)."""
+    rated = [o for o in outcomes if o.confidence is not None]
+    bands = []
+    for lo in (0.0, 0.2, 0.4, 0.6, 0.8):
+        inside = [
+            o
+            for o in rated
+            if lo <= (o.confidence or 0.0) < lo + 0.2 or (lo == 0.8 and o.confidence == 1.0)
+        ]
+        if not inside:
+            continue
+        conf = sum(o.confidence or 0.0 for o in inside) / len(inside)
+        right = sum(o.rank == 1 for o in inside) / len(inside)
+        bands.append(
+            {
+                "from": lo,
+                "holes": len(inside),
+                "confidence": round(conf, 3),
+                "right": round(right, 3),
+            }
+        )
+    n = max(len(rated), 1)
+    ece = sum(b["holes"] / n * abs(b["confidence"] - b["right"]) for b in bands)
+    return {"bands": bands, "ece": round(ece, 4)}
 
 
 def shape_of(expr: str) -> str:
@@ -415,6 +472,141 @@ def learning_experiment(corpus: Corpus, train_n: int, eval_n: int, seed: int) ->
     return report
 
 
+# -- fitting the built-in ranker's prior weights --------------------------------------
+#: Installed packages, none of them in the dev corpus, whose code the prior weights of
+#: the built-in ranker are fitted on (lift-lsp's own dependencies and pytest's).
+PRIOR_PACKAGES = (
+    "_pytest", "aiosqlite", "anyio", "attr", "cattrs", "h11", "httpcore", "httpx",
+    "jsonschema", "pathspec", "pluggy", "pygls", "referencing",
+)  # fmt: skip
+
+
+Fills = list[tuple[dict[str, float], bool]]
+
+
+def all_fills(source: bytes, site: Site) -> tuple[Fills, dict[str, float]] | None:
+    """Every fill's features and whether it is the original, and the hole's features
+    (None: no hole there)."""
+    analysis, offset = analyse(source, site)
+    result = suggest(analysis, offset, limit=ALL)
+    if result.hole is None:
+        return None
+    want = normalise(site.original)
+    return [(s.features, normalise(s.text) == want) for s in result.suggestions], result.context
+
+
+def fit_none(
+    weights: dict[str, float],
+    holes: Sequence[tuple[Fills, dict[str, float]]],
+    *,
+    l2: float = 1.0,
+    steps: int = 800,
+) -> dict[str, float]:
+    """The weights of "none of the fills is right" (``NONE``, by the hole's features),
+    the ranking weights held fixed: a logistic regression of "the original is not among
+    the fills" with the log-sum-exp of the fills' scores as offset."""
+    import numpy as np
+
+    ranker = Ranker(weights=weights)
+    usable = [(g, h) for g, h in holes if g]
+    names = sorted({k for _, h in usable for k in h})
+    col = {k: i for i, k in enumerate(names)}
+    x = np.zeros((len(usable), len(names)))
+    offset = np.zeros(len(usable))
+    y = np.zeros(len(usable))
+    for r, (group, hole) in enumerate(usable):
+        for k, v in hole.items():
+            x[r, col[k]] = v
+        scores = np.array([ranker.score(f) for f, _ in group])
+        top = scores.max()
+        offset[r] = top + np.log(np.exp(scores - top).sum())
+        y[r] = not any(ok for _, ok in group)
+    w = np.zeros(len(names))
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    n = len(usable)
+    for t in range(1, steps + 1):
+        p = 1 / (1 + np.exp(-(x @ w - offset)))
+        grad = x.T @ (p - y) / n + l2 * w / n
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad**2
+        w -= 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    return {k: round(float(w[col[k]]), 3) for k in names}
+
+
+def fit_conditional_logit(
+    groups: Sequence[Sequence[tuple[dict[str, float], bool]]],
+    *,
+    l2: float = 1.0,
+    steps: int = 1500,
+) -> dict[str, float]:
+    """Weights maximising the likelihood of the original at each hole where it is among
+    the fills (softmax per hole), with an L2 penalty; full-batch Adam."""
+    import numpy as np
+
+    usable = [g for g in groups if any(ok for _, ok in g) and len(g) > 1]
+    names = sorted({k for g in usable for f, _ in g for k in f})
+    col = {k: i for i, k in enumerate(names)}
+    rows = sum(len(g) for g in usable)
+    x = np.zeros((rows, len(names)))
+    y = np.zeros(rows)
+    starts = []
+    r = 0
+    for g in usable:
+        starts.append(r)
+        hits = sum(ok for _, ok in g)
+        for f, ok in g:
+            for k, v in f.items():
+                x[r, col[k]] = v
+            y[r] = ok / hits
+            r += 1
+    start = np.array(starts)
+    group_of = np.repeat(np.arange(len(usable)), np.diff(np.append(start, rows)))
+    w = np.zeros(len(names))
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    n = len(usable)
+    for t in range(1, steps + 1):
+        s = x @ w
+        s = s - np.maximum.reduceat(s, start)[group_of]
+        e = np.exp(s)
+        p = e / np.add.reduceat(e, start)[group_of]
+        grad = x.T @ (p - y) / n + l2 * w / n
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad**2
+        w -= 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    return {k: round(float(w[col[k]]), 3) for k in names if abs(w[col[k]]) >= 0.0005}
+
+
+def fit_prior(n: int, seed: int) -> tuple[dict[str, float], dict[str, Any]]:
+    """Fit prior weights on PRIOR_PACKAGES (80 % of the sampled holes by a hash of the
+    site), and score them on the other 20 %."""
+    import hashlib
+
+    corpus = load_installed(PRIOR_PACKAGES)
+    sites = sample_sites(corpus.sites, n, seed)
+    train: list[tuple[Fills, dict[str, float]]] = []
+    heldout: list[tuple[Fills, dict[str, float]]] = []
+    for s in sites:
+        fills = all_fills(corpus.sources[s.path], s)
+        key = hashlib.sha256(f"{s.path}:{s.start}".encode()).digest()[0]
+        (heldout if key < 52 else train).append(fills or ([], {}))
+    weights = fit_conditional_logit([g for g, _ in train])
+    weights.update(fit_none(weights, train))
+    held = [g for g, _ in heldout]
+    report = {
+        "packages": list(PRIOR_PACKAGES),
+        "files": corpus.files,
+        "sites": len(corpus.sites),
+        "train_holes": len(train),
+        "heldout_holes": len(heldout),
+        "heldout_before": Ranker().evaluate(held),
+        "heldout_after": Ranker(weights=weights).evaluate(held),
+        "heldout_in_list": round(sum(any(ok for _, ok in g) for g in held) / len(held), 4),
+    }
+    return weights, report
+
+
 # -- latency ----------------------------------------------------------------------------
 def latency(runs: int, seed: int) -> dict[str, Any]:
     import argparse as stdlib_argparse
@@ -489,7 +681,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--misses", type=int, default=0, help="print this many example misses")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
+    parser.add_argument(
+        "--fit-prior",
+        type=int,
+        default=0,
+        metavar="N",
+        help="fit the built-in ranker's weights on N holes of PRIOR_PACKAGES (never the"
+        " corpus), print them, then score the corpus with them",
+    )
+    parser.add_argument(
+        "--weights", type=Path, help="score with these ranker weights (JSON) instead of ranker-0"
+    )
     args = parser.parse_args(argv)
+    ranker: Ranker | None = None
+    if args.weights:
+        ranker = Ranker(version="ranker-file", weights=json.loads(args.weights.read_text()))
+    if args.fit_prior:
+        weights, prior = fit_prior(args.fit_prior, args.seed)
+        print(f"Prior fitted on {prior['train_holes']} holes of {', '.join(PRIOR_PACKAGES)}")
+        print(json.dumps(prior, indent=1))
+        print("weights:", json.dumps(weights, indent=1, sort_keys=True))
+        ranker = Ranker(version="ranker-prior", weights=weights)
 
     wanted = set(PACKAGES_A) | set(PACKAGES_B)
     wheels = [w for w in sorted(args.corpus.glob("*.whl")) if package_of(w) in wanted]
@@ -499,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus = load_corpus(wheels)
     sites = sample_sites(corpus.sites, args.sample, args.seed)
     started = time.perf_counter()
-    outcomes = [run_site(corpus.sources[s.path], s) for s in sites]
+    outcomes = [run_site(corpus.sources[s.path], s, ranker) for s in sites]
     elapsed = time.perf_counter() - started
 
     by_stratum = {k: summarise([o for o in outcomes if o.site.stratum == k]) for k in STRATA}
@@ -543,6 +755,7 @@ def main(argv: list[str] | None = None) -> int:
         "by_package": by_package,
         "by_shape": {k: dict(v) for k, v in sorted(shapes.items(), key=lambda kv: -kv[1]["holes"])},
         "engine_diagnostics": diagnostics,
+        "calibration": calibration(outcomes),
         "seconds": round(elapsed, 1),
     }
 
@@ -568,6 +781,14 @@ def main(argv: list[str] | None = None) -> int:
         n = c["holes"]
         print(f"{shape:<20} {n:>6} {c['in_list'] / n:>7.2f} {c['top1'] / n:>6.2f}")
 
+    cal = results["calibration"]
+    print("\nfirst fill's confidence against how often it is right (calibration):")
+    for b in cal["bands"]:
+        print(
+            f"  {b['from']:.1f}-{b['from'] + 0.2:.1f}: {b['holes']:>4} holes,"
+            f" confidence {b['confidence']:.2f}, right {b['right']:.2f}"
+        )
+    print(f"  expected calibration error {cal['ece']:.3f}")
     print(
         f"\noriginal spelled like its target (`f(x=x)`, `self.x = x`):"
         f" {diagnostics['original_is_target_name']} holes, in the list at"

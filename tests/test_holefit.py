@@ -12,7 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from holefit import (
     Outcome,
     Site,
+    calibration,
     find_sites,
+    fit_conditional_logit,
+    fit_none,
     normalise,
     partially_matches,
     run_site,
@@ -103,7 +106,8 @@ def test_the_original_is_found_among_the_fills() -> None:
     assert run_site(MODULE, site("c.name", "attribute-argument")).rank == 1
     composite = run_site(MODULE, site("math.pi * r * r", "return"))
     assert composite.found
-    assert composite.rank is None  # no operator expressions among the fills
+    # Written nowhere else in the module (the hole is where it was): not among the fills.
+    assert composite.rank is None
     partial = run_site(MODULE, site('Circle(c.radius, "copy")', "return"))
     assert partial.rank is None
     assert partial.partial_rank is not None  # `Circle(..., ...)`
@@ -163,3 +167,39 @@ def test_summary_and_simulated_feedback() -> None:
     assert sum(any(ok for _, ok in g) for g in groups) == hits
     missed = Outcome(sites()[0], True, None, None, shown=[({}, False)])
     assert groups_from_feedback(simulated_feedback([missed])) == [[({}, False)]]
+
+
+def test_an_expression_written_elsewhere_is_found_but_never_the_hole_itself() -> None:
+    # `c.radius` is written in three places: any one of them as a hole is found among the
+    # fills, from the other two; `math.pi * r * r` is written once: never found.
+    assert run_site(MODULE, site("c.radius", "attribute-argument")).rank is not None
+    once = run_site(MODULE, site("math.pi * r * r", "return"))
+    assert once.found
+    assert once.rank is None
+
+
+def test_calibration_compares_confidence_with_how_often_the_first_fill_is_right() -> None:
+    s = sites()[0]
+    outcomes = [Outcome(s, True, 1, 1, confidence=0.9) for _ in range(9)]
+    outcomes += [Outcome(s, True, 2, 2, confidence=0.9)]
+    outcomes += [Outcome(s, True, None, None, confidence=0.1) for _ in range(10)]
+    cal = calibration(outcomes)
+    high = next(b for b in cal["bands"] if b["from"] == 0.8)
+    assert (high["holes"], high["confidence"], high["right"]) == (10, 0.9, 0.9)
+    low = next(b for b in cal["bands"] if b["from"] == 0.0)
+    assert (low["holes"], low["right"]) == (10, 0.0)
+    assert cal["ece"] == 0.05  # half the holes off by 0.1
+
+
+def test_the_prior_fit_learns_what_marks_the_original() -> None:
+    # The original is the fill with "a"; "b" is noise that is as often on a wrong fill.
+    groups = [
+        [({"a": 1.0, "b": 1.0}, True), ({"b": 1.0}, False), ({}, False)] for _ in range(30)
+    ] + [[({"a": 1.0}, True), ({"b": 1.0}, False)] for _ in range(30)]
+    weights = fit_conditional_logit(groups)
+    assert weights["a"] > 1.0
+    assert abs(weights.get("b", 0.0)) < weights["a"]
+    # "none of these" is likely where the original was never among the fills.
+    holes = [(g, {"none": 1.0}) for g in groups[:10]]
+    holes += [([({"a": 1.0}, False), ({"b": 1.0}, False)], {"none": 1.0}) for _ in range(30)]
+    assert fit_none(weights, holes)["none"] > 0

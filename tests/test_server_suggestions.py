@@ -205,7 +205,8 @@ async def test_completion_at_a_hole_replaces_exactly_the_hole(
     assert "self.radius" in labels
     # float-typed values in scope rank above the str ones
     assert labels.index("total") < labels.index("label")
-    assert labels.index("self.radius") < labels.index("self.name")
+    # A str for a float hole ranks below, or off the list.
+    assert "self.name" not in labels or labels.index("self.radius") < labels.index("self.name")
     assert [i.sort_text for i in items] == sorted(i.sort_text or "" for i in items)
     assert len({i.sort_text for i in items}) == len(items)
     confidences = [confidence(i) for i in items]
@@ -256,8 +257,9 @@ async def test_hole_without_expected_type_gets_suggestions(client: LanguageClien
     await start(client, tmp_path)
     uri = await opened(client, tmp_path)
     items = await completion_at_hole(client, uri, HELPER_LINE)
-    assert sorted(i.label for i in items) == ["x", "y"]
-    assert all(i.detail == "? · static" for i in items)
+    # The parameters first (untyped: `?`), then literals and constants written nearby.
+    assert sorted(i.label for i in items[:2]) == ["x", "y"]
+    assert all(i.detail == "? · static" for i in items[:2])
     doc = items[0].documentation
     assert isinstance(doc, lsp.MarkupContent)
     assert "expected type: unknown" in doc.value
@@ -450,14 +452,14 @@ async def test_writing_a_suggestion_by_hand_counts_as_accepting_it(
     await start(client, tmp_path)
     uri = await opened(client, tmp_path)
     items = await completion_at_hole(client, uri, HELPER_LINE)
-    assert sorted(i.label for i in items) == ["x", "y"]
+    assert sorted(i.label for i in items[:2]) == ["x", "y"]
     # A client that sends the whole text, and writes the fill without running the command.
     change_doc(client, uri, 2, SOURCE.replace("z = ...", "z = x"))
-    await feedback_appears(tmp_path, 2)
+    await feedback_appears(tmp_path, len(items))
     await stop(client)
 
     rows = feedback(tmp_path)
-    assert len(rows) == 2
+    assert len(rows) == len(items)
     assert [r["suggestion"] for r in rows if r["accepted"]] == ["x"]
     assert all(r["chosen"] is None for r in rows)
 

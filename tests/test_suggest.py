@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -11,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from lift_lsp.holes.analysis import Analysis
-from lift_lsp.suggest.engine import parses_in_place, suggest
-from lift_lsp.suggest.ranker import Ranker
-from lift_lsp.suggest.typecompat import fits, split_union
+from lift_lsp.suggest.engine import Suggestion, parses_in_place, suggest
+from lift_lsp.suggest.nearby import free_names
+from lift_lsp.suggest.ranker import NONE, Ranker
+from lift_lsp.suggest.typecompat import conflicts, fits, split_union
 from lift_lsp.syntax.document import SourceDocument
 
 
@@ -56,8 +58,8 @@ def test_subclasses_of_the_module_fit_their_bases() -> None:
         return ...
     """
     top = fills(src, -1)
-    assert "c" in top[:2]  # a Circle where a Shape is wanted
-    assert "n" not in top[:3]  # an int does not fit
+    assert top[0] == "c"  # a Circle where a Shape is wanted
+    assert top.index("n") > top.index("c")  # an int does not fit
 
 
 def test_the_typed_binding_nearest_the_hole_comes_first() -> None:
@@ -84,7 +86,9 @@ def test_attribute_chains_and_methods_of_self() -> None:
         def wait(self) -> float:
             return ...
     """
-    assert fills(src)[0] == "self.client.timeout"
+    top = fills(src)
+    assert "self.client.timeout" in top
+    assert top.index("self.client.timeout") < top.index("self.client")  # float, not Client
 
 
 def test_refinement_fits_leave_holes_for_arguments() -> None:
@@ -157,18 +161,22 @@ def test_the_validation_gate_rejects_what_would_not_parse() -> None:
     assert not parses_in_place("return return", as_statement=True)
 
 
-def test_confidences_are_a_distribution_and_carry_the_ranker_version() -> None:
+def test_confidences_are_calibrated_shares_and_carry_the_ranker_version() -> None:
     src = """
     def f(a: int, b: int) -> int:
         return ...
     """
     analysis = Analysis(SourceDocument(textwrap.dedent(src)), "m.py")
     result = suggest(analysis, analysis.holes[0].start, ranker=Ranker(version="ranker-7"))
-    total = sum(s.confidence for s in result.suggestions)
-    assert 0.99 <= total <= 1.01
     confidences = [s.confidence for s in result.suggestions]
     assert confidences == sorted(confidences, reverse=True)
+    # The built-in ranker keeps a share for "none of these": the rest is what the fills get.
+    assert 0 < sum(confidences) < 1
     assert {s.provenance["program_version"] for s in result.suggestions} == {"ranker-7"}
+    # A ranker without that weight shares everything among the fills.
+    plain = Ranker(version="ranker-8", weights={"type_fit": 1.0})
+    result = suggest(analysis, analysis.holes[0].start, ranker=plain, limit=1000)
+    assert 0.99 <= sum(s.confidence for s in result.suggestions) <= 1.01
 
 
 def test_cli_suggest_follows_the_contract(tmp_path: Path) -> None:
@@ -222,3 +230,254 @@ def test_comprehension_variables_are_in_scope_of_the_element() -> None:
         return [... for item in items]
     """
     assert fills(src)[0] == "item"
+
+
+# -- what the code around the hole writes (suggest/nearby.py) ---------------------------
+def suggestions(src: str, occurrence: int = -1, **kwargs: object) -> list[Suggestion]:
+    src = textwrap.dedent(src)
+    analysis = Analysis(SourceDocument(src), "m.py")
+    hole = analysis.holes[occurrence]
+    return suggest(analysis, hole.start, limit=1000, **kwargs).suggestions  # type: ignore[arg-type]
+
+
+def test_expressions_written_nearby_are_offered() -> None:
+    src = """
+    import os
+
+    def config_path(root: str) -> str:
+        return os.path.join(root, "setup.cfg")
+
+    def load(root: str) -> str:
+        text = open(os.path.join(root, "setup.cfg")).read()
+        return ...
+    """
+    assert 'os.path.join(root, "setup.cfg")' in fills(src, -1, limit=1000)
+
+
+def test_the_hole_itself_is_never_among_what_is_written() -> None:
+    # The only place `os.path.join(root, name)` was written is where the hole now is.
+    src = """
+    import os
+
+    def full(root: str, name: str) -> str:
+        return ...
+    """
+    assert not any("join" in t for t in fills(src, -1, limit=1000))
+
+
+def test_expressions_whose_names_are_not_visible_are_not_offered() -> None:
+    src = """
+    def first(items: list[str]) -> str:
+        return items[0].strip()
+
+    def second(values: list[str]) -> str:
+        return ...
+    """
+    top = fills(src, -1, limit=1000)
+    assert "items[0].strip()" not in top  # `items` is not in scope in `second`
+    assert "values" in top
+
+
+def test_what_stood_in_the_same_slot_elsewhere_comes_first() -> None:
+    src = """
+    def fetch(url, timeout):
+        ...
+
+    def a(url, delay, limit):
+        fetch(url, limit)
+        fetch(url, delay)
+
+    def b(url, delay, limit):
+        fetch(url, ...)
+    """
+    got = suggestions(src)
+    by_text = {s.text: s for s in got}
+    assert by_text["delay"].features.get("slot", 0) > 0
+    assert by_text["limit"].features.get("slot", 0) > 0
+    assert "url" in by_text
+    assert "slot" not in by_text["url"].features
+    assert got[0].text in ("delay", "limit")
+
+
+def test_the_pattern_of_neighbouring_keywords_is_followed() -> None:
+    src = """
+    def run(args, configure):
+        configure(verbose=args.verbose, color=..., quiet=args.quiet)
+    """
+    top = fills(src, -1, limit=1000)
+    assert "args.color" in top
+    assert top.index("args.color") < 3
+
+
+def test_subscript_targets_are_named_by_their_key() -> None:
+    src = """
+    def parts_of(dt):
+        parts = {}
+        parts["year"] = dt.year
+        parts["month"] = ...
+        return parts
+    """
+    got = suggestions(src)
+    assert got[0].text == "dt.month"
+    assert got[0].features.get("neighbour") == 1.0
+
+
+def test_calls_get_their_arguments_from_the_scope() -> None:
+    src = """
+    class Conn: ...
+
+    def connect(host: str, port: int, *, timeout: float = 1.0) -> Conn: ...
+
+    def main(host: str, port: int, timeout: float) -> Conn:
+        return ...
+    """
+    top = fills(src, -1, limit=1000)
+    assert "connect(host, port)" in top  # by name
+    assert "connect(host, port, timeout=timeout)" in top  # a keyword passed through
+    assert "connect(..., ...)" in top  # the refinement fit is still there
+
+
+def test_an_argument_is_taken_by_type_when_one_variable_fits() -> None:
+    src = """
+    class Shape: ...
+
+    def area(shape: Shape) -> float: ...
+
+    def report(item: Shape, label: str) -> float:
+        return ...
+    """
+    assert "area(item)" in fills(src, -1, limit=1000)
+
+
+def test_methods_of_a_variable_of_a_module_class() -> None:
+    src = """
+    class Source:
+        def read(self, name: str) -> bytes: ...
+
+    def load(source: Source, name: str) -> bytes:
+        return ...
+    """
+    assert "source.read(name)" in fills(src, -1, limit=1000)
+
+
+def test_a_variable_not_read_yet_is_likely_the_fill() -> None:
+    src = """
+    def total(prices: list[float], tax: float) -> float:
+        subtotal = sum(prices)
+        shipping = 4.0
+        print(subtotal)
+        return subtotal + ...
+    """
+    got = {s.text: s for s in suggestions(src)}
+    assert got["shipping"].features.get("unread") == 1.0
+    assert "unread" not in got["subtotal"].features  # read by `print(subtotal)`
+    assert got["tax"].features.get("unread") == 1.0
+
+
+def test_properties_of_the_class_and_its_bases() -> None:
+    src = """
+    class Base:
+        @property
+        def data_dir(self) -> str:
+            return "/data"
+
+    class Unix(Base):
+        def cache(self) -> str:
+            return ...
+    """
+    assert "self.data_dir" in fills(src, -1, limit=1000)
+
+
+def test_one_argument_calls_of_the_code_around_on_nearby_variables() -> None:
+    src = """
+    def show(code: int) -> str:
+        return str(code)
+
+    def fail(error: Exception) -> str:
+        return ...
+    """
+    assert "str(error)" in fills(src, -1, limit=1000)
+
+
+def test_imported_names_and_none_are_candidates() -> None:
+    src = """
+    from pathlib import Path
+
+    def pick(kind):
+        handler = ...
+        return handler
+    """
+    top = fills(src, -1, limit=1000)
+    assert "Path" in top
+    assert "None" in top
+
+
+def test_every_suggestion_passes_the_parse_gate() -> None:
+    src = """
+    import os
+
+    def a(root: str, names: list[str]) -> list[str]:
+        joined = [os.path.join(root, n) for n in names if n]
+        return sorted(joined, key=lambda p: (len(p), p))
+
+    def b(root: str, names: list[str]) -> list[str]:
+        x = ...
+        return x
+    """
+    got = suggestions(src)
+    assert len(got) > 5
+    assert all(parses_in_place(s.text, as_statement=False) for s in got)
+
+
+@pytest.mark.parametrize(
+    ("expr", "names"),
+    [
+        ("os.path.join(root, name)", {"os", "root", "name"}),
+        ("f(x, key=value)", {"f", "x", "value"}),
+        ('f"{user.name!r} has {count:>4}"', {"user", "count"}),
+        ("[n for n in names if n]", {"names"}),
+        ("lambda p: (len(p), p)", {"len"}),
+        ("'a b' + x.y", {"x"}),
+        ("1e5 + 0x1F + n", {"n"}),
+        ("not (a is None)", {"a"}),
+    ],
+)
+def test_free_names_of_an_expression(expr: str, names: set[str]) -> None:
+    assert free_names(expr) == names
+
+
+def test_none_of_these_takes_a_share_when_the_ranker_has_it() -> None:
+    rows = [{"type_fit": 1.0}, {"type_fit": 0.0}]
+    plain = Ranker(weights={"type_fit": 1.0})
+    assert sum(plain.probabilities(rows)) == pytest.approx(1.0)
+    assert sum(plain.probabilities(rows, {NONE: 1.0})) == pytest.approx(1.0)  # no weight
+    calibrated = Ranker(weights={"type_fit": 1.0, NONE: 1.0})
+    probs = calibrated.probabilities(rows, {NONE: 1.0})
+    assert probs[0] > probs[1]
+    assert sum(probs) == pytest.approx((math.e + 1) / (2 * math.e + 1))
+
+
+def test_fitting_moves_only_what_the_feedback_speaks_about() -> None:
+    start = Ranker(weights={"name_sim": 2.0, "kind_literal": -1.0, "recency": 0.5})
+    # Feedback always takes the more recent of two fills; literals never appear.
+    groups = [[({"recency": 1.0}, True), ({"recency": 0.5}, False)] for _ in range(40)]
+    fitted = start.fit(groups)
+    assert fitted.weights["recency"] > 0.5
+    assert fitted.weights["name_sim"] == 2.0
+    assert fitted.weights["kind_literal"] == -1.0
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected", "sure"),
+    [
+        ("str", "float", True),
+        ("str | None", "int", True),
+        ("Circle", "float", True),  # a class of the module is no float
+        ("int", "float", False),  # fits
+        ("StrPath", "str", False),  # an alias: the fit may have misread it
+        ("Sequence[str]", "list", False),
+        (None, "str", False),
+    ],
+)
+def test_sure_type_conflicts(actual: str | None, expected: str, sure: bool) -> None:
+    assert conflicts(actual, expected, lambda name: name == "Circle") is sure

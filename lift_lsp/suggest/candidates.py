@@ -1,10 +1,13 @@
 """What could fill a hole: everything in scope, and a few things built from it.
 
 Parameters, locals bound before the hole, ``self`` attributes, attribute chains of
-those (``self.client.timeout``), module globals and imported names, calls of the
-module's functions and methods whose return type fits — with nested holes for their
-required arguments (GHC's "refinement fits") — and default literals of the expected
-type. Each candidate carries the facts the ranker weighs.
+those (``self.client.timeout``, two levels deep), module globals and imported names,
+calls of the module's functions, classes and methods — with their arguments taken from
+what is in scope by name and type (``connect(host, port=port)``), or left as nested
+holes (GHC's "refinement fits") — default literals of the expected type, expressions
+the module already writes nearby (``suggest/nearby.py``), and the same pattern as the
+hole's neighbours (``color=args.color`` after ``verbose=args.verbose``). Each candidate
+carries the facts the ranker weighs.
 """
 
 from __future__ import annotations
@@ -12,19 +15,24 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from tree_sitter import Node
 
+from lift_lsp.holes import typeshed
 from lift_lsp.holes.defs import (
     ModuleIndex,
+    Param,
     ParamKind,
     decorator_names,
+    param_for_argument,
     parameters,
     return_annotation,
 )
 from lift_lsp.holes.model import Hole, HoleKind
 from lift_lsp.holes.scope import Binding, ScopeView
-from lift_lsp.suggest.typecompat import fits, split_union
+from lift_lsp.suggest.nearby import Nearby, free_names, imported_names, visible_names
+from lift_lsp.suggest.typecompat import conflicts, fits, split_union
 from lift_lsp.syntax.nodes import (
     assignment_of,
     definition_name,
@@ -35,22 +43,49 @@ from lift_lsp.syntax.nodes import (
     text,
 )
 
+_IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 #: The literal a hole of a given type can start from.
 DEFAULT_LITERALS = {
     "int": "0", "float": "0.0", "str": '""', "bytes": 'b""', "bool": "False",
     "list": "[]", "dict": "{}", "set": "set()", "tuple": "()", "None": "None",
 }  # fmt: skip
-MAX_CALLS = 12
+#: Calls offered at most (the best by type fit, then by name).
+MAX_CALLS = 16
+#: Expressions written elsewhere offered at most.
+MAX_WRITTEN = 60
+#: Attribute chains are followed this deep (``self.client.timeout`` is 2 from ``self``).
+MAX_DEPTH = 2
+#: Neighbouring statements or arguments looked at for the hole's pattern.
+NEIGHBOURS = 3
+_SHAPES = {
+    "identifier": "global", "attribute": "attribute", "call": "call", "string": "literal",
+    "integer": "literal", "float": "literal", "true": "literal", "false": "literal",
+    "none": "literal", "concatenated_string": "literal", "unary_operator": "literal",
+}  # fmt: skip
+_PROPERTIES = frozenset({"property", "cached_property"})
+_NOT_ONE_ARGUMENT = frozenset(
+    {"keyword_argument", "list_splat", "dictionary_splat", "generator_expression", "comment"}
+)
+#: Functions the code around calls with one argument, tried on the nearest variables.
+MAX_TEMPLATES = 4
+MAX_TEMPLATE_ARGS = 3
+
+
+def shape_kind(node_type: str) -> str:
+    """The candidate kind of an expression written in the code, by its syntax."""
+    return _SHAPES.get(node_type, "expression")
 
 
 @dataclass
 class Candidate:
     text: str
     type: str | None
-    kind: str  # parameter, local, attribute, global, imported, call, literal
+    kind: str  # parameter, local, attribute, global, imported, call, literal, expression
     rationale: str
     features: dict[str, float] = field(default_factory=dict)
+    #: Where a parameter or local is bound (its reads before the hole are counted).
+    offset: int | None = None
 
 
 @dataclass
@@ -60,8 +95,9 @@ class HoleContext:
     hole: Hole
     node: Node
     expected: str | None
-    #: The name the value will be known by: an assignment target, a parameter, the
-    #: function (for ``return``), the hole's own name.
+    #: The name the value will be known by: an assignment target (or the key of a
+    #: subscript target), a keyword, the parameter of the called function, the function
+    #: (for ``return``), the hole's own name.
     target: str | None
     func: Node | None
     body_text: str
@@ -69,10 +105,21 @@ class HoleContext:
     returns_into_body: bool = False
     #: The full target of an assignment (``self.radius``): never its own fill.
     assigned: str | None = None
+    #: For an argument: the last name of the function called (``join`` of ``os.path.join``).
+    callee: str | None = None
+    #: Where the hole stands (``slot_kind``).
+    slot: str = "other"
+    #: For an argument: the name the call's value is known by (``month`` for
+    #: ``month=parts.get(...)``).
+    outer: str | None = None
+    #: The text of the hole's statement and the names it uses (the hole left out).
+    statement: str = ""
+    statement_names: frozenset[str] = frozenset()
 
 
-def words(name: str) -> set[str]:
-    return {w.lower() for w in _WORDS.findall(name)}
+@lru_cache(maxsize=4096)
+def words(name: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _WORDS.findall(name))
 
 
 def name_similarity(candidate: str, target: str | None) -> float:
@@ -102,7 +149,7 @@ def hole_context(root: Node, hole: Hole, index: ModuleIndex, doc_text: bytes) ->
     if hole.is_body and func is not None:
         expected = return_annotation(func)
         returns_into_body = True
-    target = _target_name(node, hole)
+    target = _target_name(node, hole, index)
     body = func.child_by_field_name("body") if func is not None else None
     body_text = text(body) if body is not None else ""
     parent = node.parent
@@ -110,38 +157,215 @@ def hole_context(root: Node, hole: Hole, index: ModuleIndex, doc_text: bytes) ->
     if parent is not None and parent.type == "assignment" and field_of(node) == "right":
         left = parent.child_by_field_name("left")
         assigned = text(left) if left is not None else None
-    return HoleContext(hole, node, expected, target, func, body_text, returns_into_body, assigned)
+    callee = outer = None
+    call = _call_of_argument(node)
+    if call is not None:
+        fn = call.child_by_field_name("function")
+        callee = text(fn).rsplit(".", 1)[-1].strip() if fn is not None else None
+        outer = slot_name(call, index)
+    stmt = statement_of(node)
+    data = doc_text
+    statement = (data[stmt.start_byte : hole.start] + b" " + data[hole.end : stmt.end_byte]).decode(
+        "utf-8", "replace"
+    )
+    return HoleContext(
+        hole,
+        node,
+        expected,
+        target,
+        func,
+        body_text,
+        returns_into_body,
+        assigned,
+        callee,
+        slot_kind(node, hole),
+        outer,
+        statement,
+        frozenset(_IDENTIFIER.findall(statement)),
+    )
 
 
-def _target_name(node: Node, hole: Hole) -> str | None:
+def _call_of_argument(node: Node) -> Node | None:
+    parent = node.parent
+    if parent is not None and parent.type == "keyword_argument":
+        parent = parent.parent
+    if parent is None or parent.type != "argument_list":
+        return None
+    call = parent.parent
+    return call if call is not None and call.type == "call" else None
+
+
+def _target_name(node: Node, hole: Hole, index: ModuleIndex) -> str | None:
     if hole.kind is HoleKind.NAMED:
         return hole.name
+    if hole.is_body:
+        func = enclosing_function(node)
+        return definition_name(func) if func is not None else None
+    return slot_name(node, index)
+
+
+def slot_kind(node: Node, hole: Hole) -> str:
+    """Where the hole stands: return, argument, keyword, assignment, body or other."""
+    if hole.is_body:
+        return "body"
+    parent = node.parent
+    if parent is None:
+        return "other"
+    if parent.type == "assignment" and field_of(node) == "right":
+        left = parent.child_by_field_name("left")
+        return "unpack" if left is not None and left.type in _UNPACKING else "assignment"
+    return _SLOT_KINDS.get(parent.type, "other")
+
+
+_UNPACKING = frozenset({"pattern_list", "tuple_pattern", "list_pattern"})
+_SLOT_KINDS = {
+    "return_statement": "return",
+    "argument_list": "argument",
+    "keyword_argument": "keyword",
+}
+
+
+def slot_name(node: Node, index: ModuleIndex) -> str | None:
+    """The name a value in this place is known by (see ``HoleContext.target``)."""
     parent = node.parent
     if parent is None:
         return None
+    if parent.type == "parenthesized_expression":
+        return slot_name(parent, index)
     if parent.type == "assignment" and field_of(node) == "right":
         left = parent.child_by_field_name("left")
-        return text(left).rsplit(".", 1)[-1] if left is not None else None
+        return slot_key(left) if left is not None else None
     if parent.type == "keyword_argument":
         key = parent.child_by_field_name("name")
         return text(key) if key is not None else None
-    if parent.type == "return_statement" or hole.is_body:
+    if parent.type == "return_statement":
         func = enclosing_function(node)
         return definition_name(func) if func is not None else None
     if parent.type == "argument_list":
         call = parent.parent
-        fn = call.child_by_field_name("function") if call is not None else None
-        return text(fn).rsplit(".", 1)[-1] if fn is not None else None
+        param = _parameter_of(index, node, call) if call is not None else None
+        return param.name if param is not None else None
     return None
 
 
+def statement_of(node: Node) -> Node:
+    """The simple statement (or the header of a compound one) the node is in."""
+    while node.parent is not None and node.parent.type not in _STATEMENT_PARENTS:
+        node = node.parent
+    return node
+
+
+_STATEMENT_PARENTS = frozenset({"block", "module"})
+
+
+def slot_key(left: Node) -> str | None:
+    """The name a value is stored under: ``x``, ``self.x`` → ``x``, ``d["x"]`` → ``x``."""
+    if left.type == "identifier":
+        return text(left)
+    if left.type == "attribute":
+        attr = left.child_by_field_name("attribute")
+        return text(attr) if attr is not None else None
+    if left.type == "subscript":
+        key = left.child_by_field_name("subscript")
+        if key is not None and key.type == "string":
+            content = [text(c) for c in key.named_children if c.type == "string_content"]
+            return content[0] if len(content) == 1 and content[0].isidentifier() else None
+        if key is not None and key.type in ("identifier", "attribute"):
+            return text(key).rsplit(".", 1)[-1]
+    if left.type in _UNPACKING:  # `date, delta = …` ~ `_date_and_delta(…)`
+        names = [text(c) for c in left.named_children if c.type == "identifier"]
+        return "_".join(names) or None
+    return None
+
+
+def _parameter_of(index: ModuleIndex, node: Node, call: Node) -> Param | None:
+    """The parameter of a function of the module that a positional argument binds to."""
+    if call.type != "call":
+        return None
+    params = callee_params(index, call)
+    args = node.parent
+    if params is None or args is None:
+        return None
+    position = 0
+    for arg in args.named_children:
+        if arg.start_byte >= node.start_byte:
+            break
+        if arg.type in ("list_splat", "dictionary_splat", "parenthesized_list_splat"):
+            return None
+        if arg.type not in ("keyword_argument", "comment"):
+            position += 1
+    return param_for_argument(params, position, None)
+
+
+def callee_params(index: ModuleIndex, call: Node) -> list[Param] | None:
+    """Parameters of the called function when the module defines it (``f``, ``C``,
+    ``self.m``, ``C.m``), bound ``self``/``cls`` removed."""
+    fn = call.child_by_field_name("function")
+    if fn is None:
+        return None
+    if fn.type == "identifier":
+        name = text(fn)
+        func = index.function(name)
+        if func is not None:
+            return parameters(func)
+        if name in index.classes:
+            init = index.find_method(name, "__init__")
+            return parameters(init)[1:] if init is not None else None
+        return None
+    obj = fn.child_by_field_name("object")
+    attr = fn.child_by_field_name("attribute")
+    if fn.type != "attribute" or obj is None or attr is None or obj.type != "identifier":
+        return None
+    func = enclosing_function(call)
+    cls = owning_class(func) if func is not None else None
+    first = parameters(func)[0].name if func is not None and parameters(func) else None
+    if cls is not None and text(obj) == first:
+        method = index.find_method(definition_name(cls), text(attr))
+    elif text(obj) in index.classes:
+        method = index.find_method(text(obj), text(attr))
+    else:
+        return None
+    if method is None:
+        return None
+    params = parameters(method)
+    return params if "staticmethod" in decorator_names(method) else params[1:]
+
+
+@dataclass(frozen=True)
+class _Callable:
+    name: str  # as written at the hole: `f`, `Circle`, `self.area`
+    node: Node
+    is_class: bool
+    bound: bool
+
+
 class CandidateFinder:
-    def __init__(self, index: ModuleIndex, root: Node, ctx: HoleContext) -> None:
+    def __init__(
+        self, index: ModuleIndex, root: Node, ctx: HoleContext, data: bytes | None = None
+    ) -> None:
         self.index = index
         self.root = root
         self.ctx = ctx
+        #: The document's bytes (offsets are into them; the module node may start later).
+        self.data = data if data is not None else b" " * root.start_byte + (root.text or b"")
         self.scope = ScopeView(index, ctx.func, ctx.hole.start)
         self.cls = owning_class(ctx.func) if ctx.func is not None else None
+        self.near = Nearby.gather(root, self.data, ctx.node, ctx.func, self.cls, index=index)
+        self._visible: set[str] | None = None
+        self._bindings_cache: list[Binding] | None = None
+        self._class_attributes: dict[str, list[tuple[str, str | None]]] = {}
+
+    @property
+    def visible_names(self) -> set[str]:
+        if self._visible is None:
+            self._visible = visible_names(self.index, self.root, self.ctx.func, self.ctx.hole.start)
+        return self._visible
+
+    @property
+    def visible(self) -> list[Binding]:
+        if self._bindings_cache is None:
+            self._bindings_cache = self.scope.visible()
+        return self._bindings_cache
 
     def is_subclass(self, child: str, parent: str, depth: int = 0) -> bool:
         info = self.index.classes.get(child)
@@ -154,33 +378,53 @@ class CandidateFinder:
     def fit(self, type_text: str | None) -> float | None:
         return fits(type_text, self.ctx.expected, self.is_subclass)
 
+    def conflicts(self, type_text: str | None) -> bool:
+        """The candidate's type surely does not fit (see ``typecompat.conflicts``)."""
+        return conflicts(type_text, self.ctx.expected, lambda name: name in self.index.classes)
+
+    def can_write(self, expr: str) -> bool:
+        """Every name the expression reads is visible at the hole."""
+        return free_names(expr) <= self.visible_names
+
     # -- gathering -------------------------------------------------------------------------
     def all(self) -> list[Candidate]:
         found: list[Candidate] = []
-        visible = self.scope.visible()
+        visible = self.visible
         found += self._bindings(visible)
+        found += self._properties()
         found += self._chains(visible)
         found += self._globals()
         found += self._calls()
         found += self._literals()
+        found += self._neighbours()
+        found += self._written()
+        found += self._templates()
+        found += self._imported()
         unique: dict[str, Candidate] = {}
         for c in found:
-            unique.setdefault(c.text, c)
+            kept = unique.setdefault(c.text, c)
+            if kept is not c:
+                for k, v in c.features.items():  # found twice: keep what each way knew
+                    kept.features.setdefault(k, v)
+                if kept.type is None:
+                    kept.type = c.type
         return list(unique.values())
 
     def _bindings(self, visible: list[Binding]) -> list[Candidate]:
         out = []
         for rank, b in enumerate(visible):
             kind = "attribute" if b.kind == "attribute" else b.kind
+            feats = {"recency": 1 / (1 + rank), "proximity": self._proximity(b.offset)}
             if b.type is not None and b.type.startswith("(") and "->" in b.type:
-                continue  # a nested function: offered as a call, not as a value
+                feats["function_value"] = 1.0  # a nested function: mostly called, not passed
             out.append(
                 Candidate(
                     b.name,
                     b.type,
                     kind,
                     f"{b.kind} in scope" + (f", type {b.type}" if b.type else ""),
-                    {"recency": 1 / (1 + rank), "proximity": self._proximity(b.offset)},
+                    feats,
+                    b.offset if b.kind in ("parameter", "local") else None,
                 )
             )
         return out
@@ -191,46 +435,94 @@ class CandidateFinder:
 
     def ctx_text_lines(self, offset: int) -> int:
         lo, hi = sorted((offset, self.ctx.hole.start))
-        data = self.root.text or b""
-        return data.count(b"\n", lo, hi)
+        return self.data.count(b"\n", lo, hi)
 
     def _attributes_of(self, class_name: str) -> list[tuple[str, str | None]]:
+        """Attributes of a class of the module: ``self.x`` assignments in its methods,
+        class-level annotations, properties."""
+        cached = self._class_attributes.get(class_name)
+        if cached is not None:
+            return cached
         info = self.index.classes.get(class_name)
         if info is None:
             return []
         found: dict[str, str | None] = {}
-        # Class-level annotations and self.x assignments in any method.
-        view = ScopeView(
-            self.index, next(iter(info.methods.values()), [None])[0], info.node.end_byte
-        )
-        for b in view.attributes:
+        if self.cls is not None and info.node.id == self.cls.id:
+            attributes = self.scope.attributes  # the hole's own class: already known
+        else:
+            first = next(iter(info.methods.values()), [None])[0]
+            attributes = ScopeView(self.index, first, info.node.end_byte).attributes
+        for b in attributes:
             found[b.name.removeprefix("self.")] = b.type
         for name, methods in info.methods.items():
             method = methods[0]
-            if "property" in decorator_names(method) or "cached_property" in decorator_names(
-                method
-            ):
+            if decorator_names(method) & _PROPERTIES:
                 found.setdefault(name, return_annotation(method))
-        return list(found.items())
+        result = list(found.items())
+        self._class_attributes[class_name] = result
+        return result
+
+    def _properties(self) -> list[Candidate]:
+        """``self.p`` for the properties of the hole's class and its bases in the module."""
+        if self.cls is None or not self.scope.params:
+            return []
+        me = self.scope.params[0].name
+        out = []
+        seen: set[str] = set()
+        pending = [definition_name(self.cls)]
+        while pending and len(seen) < 20:
+            name = pending.pop()
+            info = self.index.classes.get(name)
+            if info is None or name in seen:
+                continue
+            seen.add(name)
+            pending.extend(info.bases)
+            for attr, methods in info.methods.items():
+                if decorator_names(methods[0]) & _PROPERTIES:
+                    ptype = return_annotation(methods[0])
+                    out.append(
+                        Candidate(
+                            f"{me}.{attr}",
+                            ptype,
+                            "attribute",
+                            f"property of {name}" + (f", type {ptype}" if ptype else ""),
+                            {"depth": 1.0},
+                        )
+                    )
+        return out
 
     def _chains(self, visible: list[Binding]) -> list[Candidate]:
-        out = []
-        for b in visible:
-            base_type = (b.type or "").split("[")[0]
-            if base_type not in self.index.classes:
-                continue
-            for attr, atype in self._attributes_of(base_type):
-                chain = f"{b.name}.{attr}"
-                out.append(
-                    Candidate(
-                        chain,
-                        atype,
-                        "attribute",
-                        f"attribute of {b.name} ({base_type})"
-                        + (f", type {atype}" if atype else ""),
-                        {"depth": chain.count("."), "proximity": self._proximity(b.offset) * 0.8},
+        """``b.x`` (and ``b.x.y``) for bindings whose type is a class of the module; the
+        hole's own ``self.x`` are bindings already, so chains from ``self`` start there."""
+        out: list[Candidate] = []
+        me = self.scope.params[0].name if self.cls is not None and self.scope.params else None
+        frontier = [
+            (b.name, b.type, self._proximity(b.offset) * 0.8) for b in visible if b.name != me
+        ]
+        for depth in range(1, MAX_DEPTH + 1):
+            following = []
+            for base, btype, prox in frontier:
+                base_type = (btype or "").split("[")[0].strip()
+                if base_type not in self.index.classes:
+                    continue
+                for attr, atype in self._attributes_of(base_type):
+                    chain = f"{base}.{attr}"
+                    if chain.count(".") > MAX_DEPTH:
+                        break
+                    out.append(
+                        Candidate(
+                            chain,
+                            atype,
+                            "attribute",
+                            f"attribute of {base} ({base_type})"
+                            + (f", type {atype}" if atype else ""),
+                            {"depth": float(chain.count(".")), "proximity": prox},
+                        )
                     )
-                )
+                    following.append((chain, atype, prox * 0.8))
+            frontier = following if depth < MAX_DEPTH else []
+            if len(out) > 200:
+                break
         return out
 
     def _globals(self) -> list[Candidate]:
@@ -259,69 +551,336 @@ class CandidateFinder:
             )
         return out
 
-    def _calls(self) -> list[Candidate]:
-        """Functions and methods whose return type fits, arguments left as holes."""
-        if self.ctx.expected is None:
-            return []
+    def _imported(self) -> list[Candidate]:
+        """Names the module imports (``Path``, ``os``), as values."""
         out = []
-        funcs: list[tuple[str, Node, bool]] = [
-            (name, fs[0], False) for name, fs in self.index.functions.items()
+        for stmt in self.root.named_children:
+            if stmt.type not in ("import_statement", "import_from_statement"):
+                continue
+            for name in imported_names(stmt):
+                out.append(Candidate(name, None, "imported", "imported name"))
+        return out
+
+    # -- calls -----------------------------------------------------------------------------
+    def _callables(self) -> list[_Callable]:
+        funcs = [_Callable(name, fs[0], False, False) for name, fs in self.index.functions.items()]
+        funcs += [
+            _Callable(name, info.node, True, False) for name, info in self.index.classes.items()
         ]
-        funcs += [(name, info.node, True) for name, info in self.index.classes.items()]
         if self.cls is not None and self.scope.params:
             me = self.scope.params[0].name
             info = self.index.classes.get(definition_name(self.cls))
             if info is not None:
-                funcs += [
-                    (f"{me}.{name}", ms[0], False)
-                    for name, ms in info.methods.items()
-                    if not name.startswith("__")
-                    and not decorator_names(ms[0]) & {"property", "cached_property", "staticmethod"}
-                ]
+                for name, ms in info.methods.items():
+                    decos = decorator_names(ms[0])
+                    if name.startswith("__") or decos & (_PROPERTIES | {"staticmethod"}):
+                        continue
+                    funcs.append(_Callable(f"{me}.{name}", ms[0], False, True))
+        own: str | None = None
+        if self.cls is not None and self.scope.params:
+            own = self.scope.params[0].name
+        for b in self.visible:
+            if b.kind == "local" and b.type is not None and b.type.startswith("("):
+                node = self._nested_def(b)
+                if node is not None:
+                    funcs.append(_Callable(b.name, node, False, False))
+            elif b.type is not None and b.name != own:
+                # `source.read(...)` for a variable of a class of the module.
+                info = self.index.classes.get(b.type.split("[", 1)[0].strip())
+                for name, ms in info.methods.items() if info is not None else ():
+                    decos = decorator_names(ms[0])
+                    if name.startswith("__") or decos & (_PROPERTIES | {"staticmethod"}):
+                        continue
+                    funcs.append(_Callable(f"{b.name}.{name}", ms[0], False, True))
+        return funcs
+
+    def _nested_def(self, b: Binding) -> Node | None:
+        node = self.root.descendant_for_byte_range(b.offset, b.offset + 3)
+        while node is not None and node.type != "function_definition":
+            node = node.parent
+        return node
+
+    def _calls(self) -> list[Candidate]:
+        """Calls of the module's functions and methods: whose return type fits when the
+        type is known, else the likeliest by name; arguments taken from the scope by
+        name and type where they can be, else left as nested holes."""
+        expected = self.ctx.expected
         current = definition_name(self.ctx.func) if self.ctx.func is not None else None
         at_module_level = self.ctx.func is None and self.cls is None
-        for name, node, is_class in funcs:
-            if name.rsplit(".", 1)[-1] == current and not is_class:
+        scored: list[tuple[float, _Callable, str | None]] = []
+        for c in self._callables():
+            if c.name.rsplit(".", 1)[-1] == current and not c.is_class:
                 continue  # calling itself is rarely the fill
-            if at_module_level and node.start_byte > self.ctx.hole.start:
+            if at_module_level and c.node.start_byte > self.ctx.hole.start:
                 continue  # defined below: not there yet when the module runs
-            rtype = name if is_class else return_annotation(node)
-            score = self.fit(rtype)
-            if not score:
-                continue
-            args = self._required_args(node, is_class, bound="." in name)
-            call = f"{name}({', '.join(args)})"
-            out.append(
-                Candidate(
-                    call,
-                    rtype,
-                    "call",
-                    f"calls {name}, returns {rtype}",
-                    {"nested_holes": float(len(args))},
+            rtype = c.name if c.is_class else return_annotation(c.node)
+            if expected is not None:
+                score = self.fit(rtype)
+                if not score:
+                    continue
+            else:
+                last = c.name.rsplit(".", 1)[-1]
+                score = name_similarity(last, self.ctx.target) + 0.5 * min(
+                    1.0, self.near.names_in_function.get(c.name, 0) / 2
                 )
-            )
-        out.sort(key=lambda c: -(self.fit(c.type) or 0))
-        return out[:MAX_CALLS]
+                if rtype == "None":
+                    continue
+            scored.append((score, c, rtype))
+        scored.sort(key=lambda t: -t[0])
+        out: list[Candidate] = []
+        for _, c, rtype in scored[:MAX_CALLS]:
+            out += self._call_variants(c, rtype)
+        return out
 
-    def _required_args(self, node: Node, is_class: bool, bound: bool) -> list[str]:
-        if is_class:
-            info = self.index.classes.get(definition_name(node))
-            init = info.method("__init__") if info is not None else None
-            params = parameters(init)[1:] if init is not None else []
-        else:
-            params = parameters(node)[1:] if bound else parameters(node)
+    def _call_variants(self, c: _Callable, rtype: str | None) -> list[Candidate]:
+        params = self._params_of(c)
+        if params is None:
+            return []
         required = [
             p
             for p in params
             if p.default is None and p.kind not in (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD)
         ]
-        return [f"{p.name}=..." if p.kind is ParamKind.KEYWORD_ONLY else "..." for p in required]
+        holes = [f"{p.name}=..." if p.kind is ParamKind.KEYWORD_ONLY else "..." for p in required]
+        out = []
+        why = f"calls {c.name}" + (f", returns {rtype}" if rtype else "")
+        if self.ctx.expected is not None or not required:
+            out.append(
+                Candidate(
+                    f"{c.name}({', '.join(holes)})",
+                    rtype,
+                    "call",
+                    why,
+                    {"nested_holes": float(len(required))},
+                )
+            )
+        if not required and not any(p.default is not None for p in params):
+            return out
+        filled: list[str] = []
+        by_name = by_type = 0
+        for p in required:
+            value, how = self._argument_for(p)
+            by_name += how == "name"
+            by_type += how == "type"
+            filled.append(f"{p.name}={value}" if p.kind is ParamKind.KEYWORD_ONLY else value)
+        passthrough = [
+            f"{p.name}={p.name}"
+            for p in params
+            if p.default is not None
+            and p.kind in (ParamKind.POSITIONAL_OR_KEYWORD, ParamKind.KEYWORD_ONLY)
+            and self._binding_named(p.name) is not None
+        ]
+        left = len(required) - by_name - by_type
+        feats = {"nested_holes": float(left), "args_by_name": float(by_name)}
+        if by_type:
+            feats["args_by_type"] = float(by_type)
+        if by_name or by_type:
+            out.append(Candidate(f"{c.name}({', '.join(filled)})", rtype, "call", why, dict(feats)))
+        if passthrough:
+            feats["args_by_name"] += len(passthrough)
+            out.append(
+                Candidate(
+                    f"{c.name}({', '.join([*filled, *passthrough])})", rtype, "call", why, feats
+                )
+            )
+        return out
+
+    def _params_of(self, c: _Callable) -> list[Param] | None:
+        if c.is_class:
+            init = self.index.find_method(c.name, "__init__")
+            return parameters(init)[1:] if init is not None else []
+        params = parameters(c.node)
+        return params[1:] if c.bound else params
+
+    def _binding_named(self, name: str) -> Binding | None:
+        for b in self.visible:
+            if b.name == name or (b.kind == "attribute" and b.name == f"self.{name}"):
+                return b
+        return None
+
+    def _argument_for(self, p: Param) -> tuple[str, str]:
+        """A value in scope for a parameter: one of its name, else the one binding whose
+        type fits its annotation; else a nested hole."""
+        named = self._binding_named(p.name)
+        if named is not None:
+            return named.name, "name"
+        if p.annotation is not None:
+            fitting = [
+                b
+                for b in self.visible
+                if b.kind != "attribute"
+                and (fits(b.type, p.annotation, self.is_subclass) or 0) >= 0.8
+            ]
+            if len(fitting) == 1:
+                return fitting[0].name, "type"
+        similar = max(
+            ((name_similarity(b.name, p.name), b.name) for b in self.visible),
+            default=(0.0, ""),
+        )
+        if similar[0] >= 0.5:
+            return similar[1], "name"
+        return "...", "hole"
+
+    # -- the neighbours' pattern -----------------------------------------------------------
+    def _neighbours(self) -> list[Candidate]:
+        """``color=args.color`` after ``verbose=args.verbose``; ``parts["month"] =
+        dt.month`` after ``parts["year"] = dt.year``: a neighbour's value with its key
+        replaced by the hole's."""
+        key = self.ctx.target
+        if not key or not key.isidentifier():
+            return []
+        out = []
+        seen: set[str] = set()
+        for other_key, value in self._neighbour_pairs():
+            if other_key == key or not other_key.isidentifier():
+                continue
+            pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(other_key)}(?![A-Za-z0-9_])")
+            if not pattern.search(value):
+                continue
+            made = pattern.sub(key.replace("\\", r"\\"), value)
+            if made in seen or not self.can_write(made):
+                continue
+            seen.add(made)
+            out.append(
+                Candidate(
+                    made,
+                    None,
+                    "expression" if "(" in made or " " in made else "attribute",
+                    f"as its neighbour {other_key}={value}",
+                    {"neighbour": 1.0},
+                )
+            )
+        return out
+
+    def _neighbour_pairs(self) -> list[tuple[str, str]]:
+        node = self.ctx.node
+        parent = node.parent
+        if parent is None:
+            return []
+        pairs: list[tuple[str, str]] = []
+        if parent.type == "keyword_argument" and parent.parent is not None:
+            for arg in parent.parent.named_children:
+                if arg.type != "keyword_argument" or arg.id == parent.id:
+                    continue
+                k, v = arg.child_by_field_name("name"), arg.child_by_field_name("value")
+                if k is not None and v is not None:
+                    pairs.append((text(k), text(v)))
+            return pairs
+        if parent.type == "assignment" and field_of(node) == "right":
+            stmt = parent.parent
+            if stmt is None or stmt.type != "expression_statement":
+                return []
+            before: list[Node] = []
+            after: list[Node] = []
+            sibling = stmt.prev_named_sibling
+            while sibling is not None and len(before) < NEIGHBOURS:
+                before.append(sibling)
+                sibling = sibling.prev_named_sibling
+            sibling = stmt.next_named_sibling
+            while sibling is not None and len(after) < NEIGHBOURS:
+                after.append(sibling)
+                sibling = sibling.next_named_sibling
+            for statement in [*before, *after]:
+                assign = assignment_of(statement)
+                left = assign.child_by_field_name("left") if assign is not None else None
+                right = assign.child_by_field_name("right") if assign is not None else None
+                name = slot_key(left) if left is not None else None
+                if name is not None and right is not None and b"\n" not in (right.text or b""):
+                    pairs.append((name, text(right)))
+        return pairs
+
+    # -- written elsewhere -----------------------------------------------------------------
+    def _written(self) -> list[Candidate]:
+        """Expressions written elsewhere in the module that can be written at the hole."""
+        out: list[Candidate] = []
+        for w in self.near.ordered():
+            if len(out) >= MAX_WRITTEN:
+                break
+            if w.text == self.ctx.assigned or not self.can_write(w.text):
+                continue
+            wtype = self.scope.infer(w.node)
+            kind = shape_kind(w.node.type)
+            where = (
+                "in this function"
+                if w.in_function
+                else "in this class"
+                if w.in_class
+                else "in this module"
+            )
+            out.append(
+                Candidate(
+                    w.text,
+                    wtype,
+                    kind,
+                    f"written {where}" + (f", type {wtype}" if wtype else ""),
+                    {"written": 1.0},
+                )
+            )
+        return out
+
+    def _templates(self) -> list[Candidate]:
+        """``str(error)`` where the code around writes ``str(x)``: a function called
+        there with one argument, applied to the nearest variables."""
+        uses: dict[str, int] = {}
+        for w in self.near.written.values():
+            node = w.node
+            if node.type != "call":
+                continue
+            fn = node.child_by_field_name("function")
+            args = node.child_by_field_name("arguments")
+            if fn is None or args is None or args.named_child_count != 1:
+                continue
+            if args.named_children[0].type in _NOT_ONE_ARGUMENT or fn.type == "call":
+                continue
+            callee = text(fn)
+            if "\n" not in callee:
+                uses[callee] = uses.get(callee, 0) + w.count
+        if not uses:
+            return []
+        me = self.scope.params[0].name if self.cls is not None and self.scope.params else None
+        values = [
+            b
+            for b in self.visible
+            if b.kind in ("parameter", "local")
+            and b.name != me
+            and not (b.type or "").startswith("(")
+        ][:MAX_TEMPLATE_ARGS]
+        out = []
+        ranked = sorted(uses.items(), key=lambda kv: -kv[1])
+        for callee, n in [kv for kv in ranked if self.can_write(kv[0])][:MAX_TEMPLATES]:
+            rtype = self._call_type(callee)
+            for rank, b in enumerate(values):
+                feats = {"template": math.log1p(n), "arg_recency": 1 / (1 + rank)}
+                if self.ctx.func is not None and not self.near.loads_between(
+                    b.name, b.offset, self.ctx.hole.start
+                ):
+                    feats["arg_unread"] = 1.0
+                out.append(
+                    Candidate(
+                        f"{callee}({b.name})",
+                        rtype,
+                        "call",
+                        f"calls {callee} on {b.name}, as the code around does",
+                        feats,
+                    )
+                )
+        return out
+
+    def _call_type(self, callee: str) -> str | None:
+        if callee in self.index.classes:
+            return callee
+        func = self.index.function(callee)
+        if func is not None:
+            return return_annotation(func)
+        if callee.isidentifier() and self.scope.lookup(callee) is None:
+            return typeshed.builtin_return_type(callee)  # `str(x)`: a builtin's type
+        return None
 
     def _literals(self) -> list[Candidate]:
         expected = self.ctx.expected
-        if expected is None:
-            return []
         out = []
+        if expected is None:
+            return [Candidate("None", "None", "literal", "None")]
         for member in split_union(expected):
             head = member.split("[", 1)[0].strip()
             literal = DEFAULT_LITERALS.get(head)
@@ -330,10 +889,3 @@ class CandidateFinder:
             if head == "bool":
                 out.append(Candidate("True", "bool", "literal", "a default bool"))
         return out
-
-
-def frequency(candidate: str, body_text: str) -> float:
-    """How often the candidate's text occurs in the function (log-scaled)."""
-    if not body_text:
-        return 0.0
-    return math.log1p(body_text.count(candidate.split("(", maxsplit=1)[0]))

@@ -1,10 +1,11 @@
 """Ranking fills: a linear score over candidate features, a softmax per hole.
 
-The untrained ranker (``ranker-0``) weighs type fit, closeness in scope, and name
-similarity with prior weights (it is the baseline a learned ranker has to beat). A
-learned ranker is fitted on recorded feedback — which fill people accepted among the
-ones shown — as a conditional logit (softmax cross-entropy per hole), so its
-confidences are the probabilities of being the accepted fill.
+The untrained ranker (``ranker-0``) weighs type fit, names, use around the hole and
+closeness with prior weights fitted on code outside the evaluation corpus (it is the
+baseline a learned ranker has to beat). A learned ranker is fitted on recorded
+feedback — which fill people accepted among the ones shown — as a conditional logit
+(softmax cross-entropy per hole), so its confidences are the probabilities of being the
+accepted fill.
 """
 
 from __future__ import annotations
@@ -15,43 +16,151 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+#: The features of a fill (``suggest/engine.py: features_of``); ``kind_<kind>@<slot>``
+#: crosses each kind with where the hole stands.
 FEATURES = (
     "type_fit",
     "type_exact",
     "type_unknown",
     "type_mismatch",
+    "type_conflict",
     "expected_unknown",
     "name_sim",
     "name_exact",
+    "callee_sim",
+    "outer_sim",
+    "use_function",
+    "use_class",
+    "use_module",
+    "use_near",
+    "slot",
+    "slot_name",
+    "written",
+    "neighbour",
+    "template",
+    "arg_recency",
+    "arg_unread",
+    "unread",
+    "read_after",
+    "in_statement",
+    "root_in_statement",
     "proximity",
     "recency",
-    "frequency",
     "depth",
+    "function_value",
     "nested_holes",
+    "args_by_name",
+    "args_by_type",
     "kind_parameter",
     "kind_local",
     "kind_attribute",
     "kind_global",
+    "kind_imported",
     "kind_call",
     "kind_literal",
+    "kind_expression",
 )
 
-# The baseline's prior weights: type fit first, then names, then closeness.
+# The built-in ranker's prior weights, fitted — never on the evaluation corpus — by
+# `bench/holefit.py --fit-prior 6000` on holes made in the code of installed packages
+# that are not in it (lift-lsp's dependencies and pytest's, listed in PRIOR_PACKAGES
+# there): a conditional logit over every fill's features, then the weights of "none of
+# the fills" (`none*`) with the others held fixed. See docs/suggestions.md. Refit when
+# features change.
 UNTRAINED = {
-    "type_fit": 3.0,
-    "type_exact": 1.0,
-    "type_unknown": -0.5,
-    "type_mismatch": -4.0,
-    "name_sim": 2.0,
-    "name_exact": 1.0,
-    "proximity": 1.0,
-    "recency": 0.5,
-    "frequency": 0.3,
-    "depth": -0.3,
-    "nested_holes": -0.5,
-    "kind_literal": -1.0,
-    "kind_call": -0.3,
+    "arg_recency": -0.504,
+    "arg_unread": 0.977,
+    "args_by_name": 0.059,
+    "args_by_type": 0.396,
+    "callee_sim": -0.01,
+    "depth": -0.264,
+    "function_value": 1.213,
+    "in_statement": -0.379,
+    "kind_attribute": 0.344,
+    "kind_attribute@argument": 1.126,
+    "kind_attribute@assignment": -0.9,
+    "kind_attribute@keyword": 1.327,
+    "kind_attribute@return": -0.689,
+    "kind_attribute@unpack": -0.522,
+    "kind_call": -0.364,
+    "kind_call@argument": -1.298,
+    "kind_call@assignment": 0.778,
+    "kind_call@keyword": -0.97,
+    "kind_call@return": -0.235,
+    "kind_call@unpack": 1.362,
+    "kind_expression": 0.073,
+    "kind_expression@argument": -0.277,
+    "kind_expression@assignment": 0.804,
+    "kind_expression@keyword": -0.764,
+    "kind_expression@return": -0.077,
+    "kind_expression@unpack": 0.388,
+    "kind_global": -0.444,
+    "kind_global@argument": 0.001,
+    "kind_global@assignment": -0.13,
+    "kind_global@keyword": -0.027,
+    "kind_global@return": 0.01,
+    "kind_global@unpack": -0.298,
+    "kind_imported": -2.029,
+    "kind_imported@argument": -0.088,
+    "kind_imported@assignment": -0.601,
+    "kind_imported@keyword": -0.546,
+    "kind_imported@return": -0.63,
+    "kind_imported@unpack": -0.174,
+    "kind_literal": 0.227,
+    "kind_literal@argument": -0.423,
+    "kind_literal@assignment": 0.479,
+    "kind_literal@keyword": 0.589,
+    "kind_literal@return": 0.347,
+    "kind_literal@unpack": -0.765,
+    "kind_local": 1.231,
+    "kind_local@argument": 0.264,
+    "kind_local@assignment": -0.226,
+    "kind_local@keyword": 0.362,
+    "kind_local@return": 1.071,
+    "kind_local@unpack": -0.241,
+    "kind_parameter": 0.976,
+    "kind_parameter@argument": 0.695,
+    "kind_parameter@assignment": -0.204,
+    "kind_parameter@keyword": 0.028,
+    "kind_parameter@return": 0.204,
+    "kind_parameter@unpack": 0.251,
+    "name_exact": -0.624,
+    "name_sim": 3.661,
+    "neighbour": 2.484,
+    "nested_holes": -2.381,
+    "none": 3.229,
+    "none@argument": 1.42,
+    "none@assignment": 2.525,
+    "none@keyword": 2.204,
+    "none@return": 2.582,
+    "none@unpack": 2.794,
+    "none_unknown": 0.008,
+    "outer_sim": 2.07,
+    "proximity": 1.197,
+    "read_after": -1.305,
+    "recency": 0.588,
+    "root_in_statement": -0.332,
+    "slot": 3.429,
+    "slot_name": 2.01,
+    "template": -0.323,
+    "type_conflict": -0.644,
+    "type_exact": -0.654,
+    "type_fit": 2.373,
+    "type_mismatch": -1.302,
+    "type_unknown": -0.046,
+    "unread": 0.914,
+    "use_class": 0.109,
+    "use_function": 0.089,
+    "use_module": -0.028,
+    "use_near": 1.142,
+    "written": -0.252,
 }
+
+#: The weight of "none of the fills is right" (with ``none@<slot>`` and ``none_unknown``
+#: for where the hole is): when a ranker has it, a fill's confidence is its probability
+#: against the others *and* against none of them being right, so confidences are
+#: calibrated and add up to less than 1.
+NONE = "none"
 
 Group = Sequence[tuple[dict[str, float], bool]]
 
@@ -65,13 +174,18 @@ class Ranker:
     def score(self, features: dict[str, float]) -> float:
         return sum(self.weights.get(k, 0.0) * v for k, v in features.items())
 
-    def probabilities(self, feature_rows: Sequence[dict[str, float]]) -> list[float]:
+    def probabilities(
+        self, feature_rows: Sequence[dict[str, float]], hole: dict[str, float] | None = None
+    ) -> list[float]:
+        """Softmax of the scores; with the ``none`` weight and the hole's features
+        (``none@return``, ...), "none of them" takes its share too."""
         if not feature_rows:
             return []
         scores = [self.score(f) for f in feature_rows]
-        top = max(scores)
+        none = self.score(hole) if hole is not None and NONE in self.weights else None
+        top = max(scores) if none is None else max(*scores, none)
         exps = [math.exp(s - top) for s in scores]
-        total = sum(exps)
+        total = sum(exps) + (math.exp(none - top) if none is not None else 0.0)
         return [e / total for e in exps]
 
     def evaluate(self, groups: Sequence[Group]) -> dict[str, float]:
@@ -94,19 +208,24 @@ class Ranker:
         self,
         groups: Sequence[Group],
         *,
-        epochs: int = 60,
-        learning_rate: float = 0.1,
+        epochs: int = 30,
+        learning_rate: float = 0.05,
         l2: float = 0.01,
         seed: int = 0,
         version: str = "",
     ) -> Ranker:
-        """A new ranker fitted from these weights on feedback groups (conditional logit)."""
+        """A new ranker fitted from these weights on feedback groups (conditional logit).
+
+        The penalty pulls the weights towards these ones, not towards zero: what the
+        feedback does not speak about stays as it was (the prior of a Bayesian update).
+        """
+        start = dict(self.weights)
         weights = dict(self.weights)
         usable = [g for g in groups if any(ok for _, ok in g) and len(g) > 1]
         rng = random.Random(seed)
         for epoch in range(epochs):
             rng.shuffle(usable)
-            rate = learning_rate / (1 + epoch / 20)
+            rate = learning_rate / (1 + epoch / 10)
             for group in usable:
                 feats = [f for f, _ in group]
                 probs = Ranker(weights=weights).probabilities(feats)
@@ -117,10 +236,9 @@ class Ranker:
                 for f, p, t in zip(feats, probs, target, strict=True):
                     for k, v in f.items():
                         grad[k] = grad.get(k, 0.0) + (p - t) * v
-                for k in set(grad) | set(weights):
-                    weights[k] = weights.get(k, 0.0) - rate * (
-                        grad.get(k, 0.0) + l2 * weights.get(k, 0.0)
-                    )
+                for k, g in grad.items():
+                    w = weights.get(k, 0.0)
+                    weights[k] = w - rate * (g + l2 * (w - start.get(k, 0.0)))
         return Ranker(version=version or f"ranker-{len(usable)}", weights=weights)
 
     def to_json(self) -> dict[str, Any]:

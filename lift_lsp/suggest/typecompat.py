@@ -107,3 +107,25 @@ def _fit_one(actual: str, expected: str, is_subclass: Callable[[str, str], bool]
     if is_subclass(a_head, e_head):
         return 0.85
     return 0.0
+
+
+#: Types whose values are surely not of another of them (``str`` where ``float`` is
+#: wanted): a mismatch between two of these is a conflict, not a guess gone wrong.
+_PLAIN = frozenset(
+    {"str", "bytes", "int", "float", "bool", "complex", "list", "dict", "set", "frozenset",
+     "tuple", "None"}
+)  # fmt: skip
+
+
+def conflicts(
+    actual: str | None,
+    expected: str | None,
+    is_class: Callable[[str], bool] = lambda _name: False,
+) -> bool:
+    """A sure mismatch: no member of ``actual`` fits, and every member of both is a
+    builtin value type or a class of the module (``is_class``), not a protocol, an
+    alias or a type variable that the shallow fit may have misread."""
+    if fits(actual, expected) != 0.0 or actual is None or expected is None:
+        return False
+    members = [*split_union(actual), *split_union(expected)]
+    return all(_head(m) in _PLAIN or is_class(_head(m)) for m in members)
