@@ -336,3 +336,19 @@ async def test_lsp_optimize_and_rollback(tmp_path: Path) -> None:
         assert back["active"] == "ranker-0"
     finally:
         await store.close()
+
+
+def test_the_ranker_learns_only_from_its_own_candidates() -> None:
+    from lift_lsp.store.db import FeedbackRow
+    from lift_lsp.suggest.learning import keyed_groups, ranker_rows
+
+    rows = [
+        FeedbackRow(1, "t", "h~1", "radius", {"type_fit": 1.0}, "static", False, "r0", None),
+        FeedbackRow(2, "t", "h~1", "radius * 2", {"llm_confidence": 0.9}, "llm", True, "a", None),
+        FeedbackRow(3, "t", "h~1", "total", {"type_fit": 1.0}, "static", False, "r0", None),
+    ]
+    kept = ranker_rows(rows)
+    assert [r.suggestion for r in kept] == ["radius", "total"]
+    # The hole is a miss for the ranker: none of its own candidates was taken.
+    [group] = keyed_groups(kept)
+    assert group.group == [({"type_fit": 1.0}, False), ({"type_fit": 1.0}, False)]

@@ -21,14 +21,14 @@ import asyncio
 import hashlib
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lift_lsp.suggest.ranker import Group, Ranker
 
 if TYPE_CHECKING:
-    from lift_lsp.store.db import Store
+    from lift_lsp.store.db import FeedbackRow, Store
 
 #: Fewer holes with usable feedback than this: nothing is learned.
 MIN_HOLES = 10
@@ -261,6 +261,19 @@ def learn(
     )
 
 
+def ranker_rows(rows: Iterable[FeedbackRow]) -> list[FeedbackRow]:
+    """The rows the ranker learns from: its own candidates. A model's fill shown in the
+    same list is not one (the ranker never scores it); a hole where one was taken counts
+    as one where none of the static fills was."""
+    rows = list(rows)
+    taken = {r.hole_key: r.suggestion for r in rows if r.source == "llm" and r.accepted}
+    return [
+        replace(r, chosen=taken[r.hole_key]) if r.hole_key in taken and r.chosen is None else r
+        for r in rows
+        if r.source != "llm"
+    ]
+
+
 async def learn_and_save(
     store: Store,
     current: Ranker,
@@ -275,7 +288,7 @@ async def learn_and_save(
     """
     report = progress or (lambda _message, _percentage: None)
     report("reading the feedback", 0)
-    rows = await store.feedback_rows()
+    rows = ranker_rows(await store.feedback_rows())
     known = {v.version for v in await store.program_versions(RANKER_KIND)}
     version = new_version()
     n = 2
