@@ -44,6 +44,17 @@ def test_server_start_up_imports_nothing_heavy() -> None:
     loaded = set(json.loads(out.stdout))
     heavy = {"dspy", "anthropic", "modal", "litellm", "torch", "pydantic_graph", "aiosqlite"}
     assert not loaded & heavy
+    # Loaded after start-up, off the event loop: the suggestion engine, the routes'
+    # transports and HTTP clients.
+    later = {
+        "lift_lsp.suggest.engine",
+        "lift_lsp.providers.router",
+        "lift_lsp.providers.anthropic_route",
+        "lift_lsp.providers.modal_route",
+        "httpx",
+        "jsonschema",
+    }
+    assert not loaded & later
 
 
 def test_queries_ship_inside_the_package() -> None:

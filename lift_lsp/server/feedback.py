@@ -35,13 +35,13 @@ from tree_sitter import Node
 
 from lift_lsp.holes import Hole
 from lift_lsp.server.documents import OpenDocument
-from lift_lsp.suggest.engine import Suggestion
-from lift_lsp.suggest.ranker import Ranker
 from lift_lsp.syntax.document import ChangeOutcome, SourceDocument
 from lift_lsp.syntax.positions import decode
 
 if TYPE_CHECKING:
     from lift_lsp.server.app import LiftServer
+    from lift_lsp.suggest.engine import Suggestion
+    from lift_lsp.suggest.ranker import Ranker
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,8 @@ def _has_store(ls: LiftServer) -> bool:
 
 
 async def _load_ranker(ls: LiftServer, generation: int) -> Ranker:
+    from lift_lsp.suggest.ranker import Ranker
+
     ranker = Ranker()
     if _has_store(ls):
         from lift_lsp.server.features.reverse import engine
@@ -159,6 +161,8 @@ async def _load_ranker(ls: LiftServer, generation: int) -> Ranker:
 
 async def current_ranker(ls: LiftServer) -> Ranker:
     """The cached ranker; loaded on first use (the built-in one if that is slow)."""
+    from lift_lsp.suggest.ranker import Ranker
+
     state = ls.feedback
     if state.ranker is not None:
         return state.ranker

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
@@ -26,7 +26,9 @@ from lift_lsp.server.feedback import (
     remember,
 )
 from lift_lsp.server.remote_fills import join_remote
-from lift_lsp.suggest.engine import Suggestion, SuggestResult, suggest
+
+if TYPE_CHECKING:
+    from lift_lsp.suggest.engine import Suggestion, SuggestResult
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ async def suggestions_at(
         return None  # closed while the ranker was loading
     if doc.revision != revision:
         return None  # edited meanwhile: a new request follows
+    from lift_lsp.suggest.engine import suggest  # loaded after start-up (see lifecycle)
+
     try:
         result = suggest(doc.analysis(ls.settings_for(doc)), offset, limit=limit, ranker=ranker)
     except Exception as exc:  # an engine failure is logged, never an error in the editor

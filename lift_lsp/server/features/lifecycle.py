@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,10 @@ from lift_lsp.server.settings import SECTION
 
 if TYPE_CHECKING:
     from lift_lsp.server.app import LiftServer
+
+
+def _import_suggestions() -> None:
+    import_module("lift_lsp.suggest.engine")
 
 
 def _roots(params: lsp.InitializeParams) -> list[Path]:
@@ -54,6 +59,11 @@ def register(server: LiftServer) -> None:
         finally:
             configuration_ready(ls)
         router(ls)  # reads the route settings once and tells the editor (lift/routeStatus)
+        # The suggestion engine is not needed to start: load it now, off the event loop,
+        # so the first completion does not pay for the import.
+        warm = asyncio.ensure_future(asyncio.to_thread(_import_suggestions))
+        ls.ir.background.add(warm)
+        warm.add_done_callback(ls.ir.background.discard)
         from lift_lsp.server.features.reverse import resume_interrupted_runs
 
         resume_interrupted_runs(ls)
