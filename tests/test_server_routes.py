@@ -105,9 +105,23 @@ async def test_completion_joins_the_routes_fills_with_the_static_ones(
     status = client.statuses[-1]  # type: ignore[attr-defined]
     assert status.route == "anthropic"
     assert status.routes.anthropic.configured is True
+    # The code actions at the hole show the answer already given, without asking again.
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=lsp.Range(
+                start=lsp.Position(line=1, character=11), end=lsp.Position(line=1, character=14)
+            ),
+            context=lsp.CodeActionContext(diagnostics=[]),
+        )
+    )
+    titles = [a.title for a in actions or []]
+    assert "Fill hole with `radius * 2` (anthropic)" in titles
+    asked = len(fake.requests)
     stats = await command(client, "lift.showStats")
     assert stats["routes"]["anthropic"]["calls"] >= 1
     assert stats["status"]["routes"]["anthropic"]["breaker"] == "closed"
+    assert len(fake.requests) == asked
 
 
 async def test_completion_does_not_wait_past_its_budget(

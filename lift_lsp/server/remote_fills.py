@@ -116,3 +116,19 @@ async def join_remote(
     from lift_lsp.suggest.remote import merge
 
     return merge(static, fills.suggestions, limit), False
+
+
+def ready_remote(
+    ls: LiftServer, doc: OpenDocument, hole: Hole, static: list[Suggestion], limit: int
+) -> list[Suggestion]:
+    """The static fills joined with remote ones already answered for this hole, without
+    asking (code actions are requested on every cursor move: they never start a call)."""
+    task = ls.routes.fills.pending.get((doc.uri, doc.revision, hole.start))
+    if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+        return static
+    fills = task.result()
+    if fills is None or not fills.suggestions:
+        return static
+    from lift_lsp.suggest.remote import merge
+
+    return merge(static, fills.suggestions, limit)

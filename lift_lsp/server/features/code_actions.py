@@ -21,6 +21,7 @@ from lift_lsp.server.documents import OpenDocument
 from lift_lsp.server.features.completion import suggestions_at
 from lift_lsp.server.features.generate import generate_action, versioned_edit
 from lift_lsp.server.feedback import accept_command, remember
+from lift_lsp.server.remote_fills import ready_remote
 
 if TYPE_CHECKING:
     from lift_lsp.server.app import LiftServer
@@ -36,11 +37,12 @@ def wanted(kind: str, only: list[str] | None) -> bool:
     return only is None or any(kind == o or kind.startswith(f"{o}.") for o in only)
 
 
-def title(text: str) -> str:
+def title(text: str, route: str | None = None) -> str:
     one_line = " ".join(text.split())
     if len(one_line) > MAX_TITLE:
         one_line = one_line[: MAX_TITLE - 1] + "…"
-    return f"Fill hole with `{one_line}`"
+    # A model's fill says which route proposed it; the static engine's are unmarked.
+    return f"Fill hole with `{one_line}`" + (f" ({route})" if route else "")
 
 
 def _holes(ls: LiftServer, doc: OpenDocument, params: lsp.CodeActionParams) -> list[Hole]:
@@ -86,7 +88,8 @@ async def _fills(
     if result is None or result.hole is None or not result.suggestions:
         return []
     hole = result.hole
-    key = remember(ls, doc, hole, result.suggestions)
+    suggestions = ready_remote(ls, doc, hole, result.suggestions, ACTIONS_PER_HOLE)
+    key = remember(ls, doc, hole, suggestions)
     rng = hole_range(doc.source, hole, ls.encoding)
     diagnostics = [
         d
@@ -94,7 +97,7 @@ async def _fills(
         if d.source == SOURCE and d.range == rng and str(d.code or "").startswith("hole.")
     ]
     actions: list[lsp.CodeAction] = []
-    for i, s in enumerate(result.suggestions):
+    for i, s in enumerate(suggestions):
         kind = KINDS[0] if i == 0 else KINDS[1]
         if not wanted(kind.value, only):
             if i != 0 or not wanted(KINDS[1].value, only):
@@ -102,7 +105,7 @@ async def _fills(
             kind = KINDS[1]  # only refactorings asked for: the best fill is one too
         actions.append(
             lsp.CodeAction(
-                title=title(s.text),
+                title=title(s.text, s.provenance.get("route") if s.source == "llm" else None),
                 kind=kind,
                 diagnostics=(diagnostics or None) if kind == KINDS[0] else None,
                 is_preferred=i == 0,
