@@ -214,6 +214,11 @@ class Router:
             self._local = LocalProvider()
         return self._local
 
+    @local.setter
+    def local(self, provider: Provider) -> None:
+        """Share an existing static engine (its type model and caches) with the router."""
+        self._local = provider
+
     def _transport(self, route: str) -> Transport:
         found = self._transports.get(route)
         if found is not None:

@@ -103,6 +103,8 @@ def use_routes(ls: LiftServer, runner: ReverseRunner) -> ReverseRunner:
     graph's limits per run); otherwise the static engine answers them directly."""
     if remote_configured(ls):
         runner.router = router(ls)
+        if runner.provider is not None:
+            runner.router.local = runner.provider  # one static engine in memory
         runner.limits = ls.settings.for_path(None).limits_for("reverse")
         runner.on_warning = ls.warn
     else:
