@@ -65,19 +65,27 @@ def learn_report(outcome: LearnOutcome, current: Ranker) -> dict[str, Any]:
 
 async def rollback(store: Store) -> dict[str, Any]:
     """Re-activate the previous ranker version; the answer of ``lift.rollback``."""
-    active = await store.active_program(RANKER_KIND)
+    return await rollback_kind(store, RANKER_KIND, BUILT_IN, "the built-in ranker")
+
+
+async def rollback_kind(store: Store, kind: str, base: str, base_label: str) -> dict[str, Any]:
+    """Re-activate the version of ``kind`` the active one replaced (``base``, described
+    as ``base_label``, when there was none before it)."""
+    active = await store.active_program(kind)
     if active is None:
         return {
             "version": CONTRACT_VERSION,
+            "kind": kind,
             "rolled_back": None,
-            "active": BUILT_IN,
-            "message": f"nothing to roll back: the built-in ranker ({BUILT_IN}) is in use",
+            "active": base,
+            "message": f"nothing to roll back: {base_label} ({base}) is in use",
         }
-    back = await store.rollback_program(RANKER_KIND)
-    now = back.version if back is not None else BUILT_IN
-    where = f"{now} is active again" if back is not None else f"back to the built-in ranker ({now})"
+    back = await store.rollback_program(kind)
+    now = back.version if back is not None else base
+    where = f"{now} is active again" if back is not None else f"back to {base_label} ({base})"
     return {
         "version": CONTRACT_VERSION,
+        "kind": kind,
         "rolled_back": active.version,
         "active": now,
         "message": f"rolled back {active.version}; {where}",

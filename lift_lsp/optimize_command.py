@@ -163,26 +163,9 @@ async def compare_versions(
 async def rollback_programs(store: Store, route: str) -> dict[str, Any]:
     """Re-activate the version the active one replaced; the answer of ``lift.rollback``
     for ``programs:ROUTE``. ``programs`` is then what the route should use."""
-    kind = KIND_PREFIX + route
-    active = await store.active_program(kind)
-    if active is None:
-        return {
-            "version": CONTRACT_VERSION,
-            "kind": kind,
-            "rolled_back": None,
-            "active": BASE,
-            "message": f"nothing to roll back: {kind} uses the plain programs ({BASE})",
-        }
-    back = await store.rollback_program(kind)
-    now = back.version if back is not None else BASE
-    where = f"{now} is active again" if back is not None else f"back to the plain programs ({BASE})"
-    return {
-        "version": CONTRACT_VERSION,
-        "kind": kind,
-        "rolled_back": active.version,
-        "active": now,
-        "message": f"rolled back {kind} {active.version}; {where}",
-    }
+    from lift_lsp.learn_command import rollback_kind
+
+    return await rollback_kind(store, KIND_PREFIX + route, BASE, "the plain programs")
 
 
 # --- text output ----------------------------------------------------------------------

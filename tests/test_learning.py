@@ -205,6 +205,7 @@ async def test_learn_saves_and_rollback_goes_back_to_built_in(tmp_path: Path) ->
         back = await rollback(store)
         assert back == {
             "version": 1,
+            "kind": "ranker",
             "rolled_back": "ranker-manual",
             "active": v1,
             "message": f"rolled back ranker-manual; {v1} is active again",

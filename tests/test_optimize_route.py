@@ -202,7 +202,7 @@ def test_optimize_compare_and_rollback_commands(
     assert "no version 'programs-nope'" in capsys.readouterr().err
 
     assert main_rollback(parse("rollback", "--kind", KIND)) == 0
-    assert f"rolled back {KIND} {first}; back to the plain programs" in capsys.readouterr().out
+    assert f"rolled back {first}; back to the plain programs" in capsys.readouterr().out
     assert main_rollback(parse("rollback", "--kind", "programs:nowhere")) == 2
     assert "--kind must be one of ranker, programs:anthropic" in capsys.readouterr().err
 

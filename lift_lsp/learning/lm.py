@@ -20,7 +20,7 @@ import concurrent.futures
 from typing import TYPE_CHECKING, Any, Final
 
 from lift_lsp.providers.guard import ATTEMPTS, BACKOFF_MAX_S, Budget, RouteUnavailable
-from lift_lsp.providers.llm import REPAIR_ROUNDS, CallTrace, GuardedEngine
+from lift_lsp.providers.llm import REPAIR_ROUNDS, CallTrace, GuardedEngine, dspy_response
 
 if TYPE_CHECKING:
     import dspy
@@ -71,16 +71,7 @@ class FreeFormEngine(GuardedEngine):
     they are (DSPy parses them), through the same guard and budget."""
 
     async def complete(self, request: Any) -> Any:
-        from dspy.lm15 import Message, Response, TextPart, Usage
-
-        response = await self._send(self._chat_request(request))
-        return Response(
-            id=None,
-            model=response.model,
-            message=Message(role="assistant", parts=(TextPart(text=response.text),)),
-            finish_reason="stop",
-            usage=Usage(input_tokens=response.tokens_in, output_tokens=response.tokens_out),
-        )
+        return dspy_response(await self._send(self._chat_request(request)))
 
 
 def _wait_s(timeout_s: float) -> float:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from lift_lsp.learning.examples import Labeled, rank_score, values_of
 from lift_lsp.providers.guard import RouteUnavailable
+from lift_lsp.providers.llm import route_failure
 from lift_lsp.suggest.learning import sign_test
 
 if TYPE_CHECKING:
@@ -30,14 +31,7 @@ class RouteGone(Exception):
 
 def route_gone(exc: BaseException) -> RouteUnavailable | None:
     """The route failure behind ``exc`` (DSPy wraps what an engine raises)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, RouteUnavailable):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
+    return route_failure(exc)
 
 
 @dataclass(frozen=True)

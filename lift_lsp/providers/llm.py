@@ -68,6 +68,19 @@ def answer_problems(signature: str, text: str) -> list[str]:
     return schemas.validate(signature, obj)
 
 
+def dspy_response(response: ChatResponse) -> Any:
+    """A route's answer as DSPy's engine contract returns it."""
+    from dspy.lm15 import Message, Response, TextPart, Usage
+
+    return Response(
+        id=None,
+        model=response.model,
+        message=Message(role="assistant", parts=(TextPart(text=response.text),)),
+        finish_reason="stop",
+        usage=Usage(input_tokens=response.tokens_in, output_tokens=response.tokens_out),
+    )
+
+
 class GuardedEngine:
     """DSPy's async engine contract (``complete(Request) -> Response``) over a Guard."""
 
@@ -110,8 +123,6 @@ class GuardedEngine:
         return response
 
     async def complete(self, request: Any) -> Any:
-        from dspy.lm15 import Message, Response, TextPart, Usage
-
         chat = self._chat_request(request)
         extra: tuple[ChatMessage, ...] = ()
         for round_ in range(REPAIR_ROUNDS + 1):
@@ -124,13 +135,7 @@ class GuardedEngine:
                 text, problems = gone.answer_text, [gone.reason]
                 response = None
             if not problems and response is not None:
-                return Response(
-                    id=None,
-                    model=response.model,
-                    message=Message(role="assistant", parts=(TextPart(text=response.text),)),
-                    finish_reason="stop",
-                    usage=Usage(input_tokens=response.tokens_in, output_tokens=response.tokens_out),
-                )
+                return dspy_response(response)
             if round_ == REPAIR_ROUNDS:
                 break
             self.trace.repairs += 1
@@ -242,7 +247,7 @@ class LLMProvider:
             with dspy.context(lm=lm, adapter=dspy.JSONAdapter()):
                 prediction = await program.acall(**inputs)
         except Exception as exc:
-            gone = _route_failure(exc)
+            gone = route_failure(exc)
             if gone is not None:  # DSPy wraps what the engine raised
                 raise gone from None
             # Otherwise DSPy could not parse what the route said.
@@ -252,7 +257,8 @@ class LLMProvider:
         return prediction, trace
 
 
-def _route_failure(exc: BaseException) -> RouteUnavailable | None:
+def route_failure(exc: BaseException) -> RouteUnavailable | None:
+    """The route failure behind ``exc`` (DSPy wraps what an engine raises)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
