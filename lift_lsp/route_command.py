@@ -51,13 +51,18 @@ async def _stats(args: Any) -> dict[str, Any]:
     from lift_lsp.ir_command import open_store, workspace_root
     from lift_lsp.report import CONTRACT_VERSION
     from lift_lsp.stats import route_stats
+    from lift_lsp.store.db import default_db_path
 
-    store = await open_store(args.db, workspace_root([]))
-    try:
-        calls = await store.llm_calls(route=args.only_route)
-        feedback = await store.feedback_rows()
-    finally:
-        await store.close()
+    root = workspace_root([])
+    if args.db is None and not default_db_path(root).exists():
+        calls, feedback = [], []  # nothing recorded yet: do not create a database to say so
+    else:
+        store = await open_store(args.db, root)
+        try:
+            calls = await store.llm_calls(route=args.only_route)
+            feedback = await store.feedback_rows()
+        finally:
+            await store.close()
     stats = route_stats(calls, feedback)
     if args.only_route is not None:
         stats["routes"] = {k: v for k, v in stats["routes"].items() if k == args.only_route}
