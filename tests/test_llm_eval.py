@@ -124,7 +124,7 @@ def test_the_local_route_answers_nothing_and_says_so() -> None:
     assert "not answered by the local route" in body["note"]
     expr = report["expression_holes"]
     assert expr["engine"] == "local"
-    assert "no route option" in expr["note"]
+    assert "static engine" in expr["note"]
     assert expr["holes"] == 20
     assert 0.0 <= expr["top1"] <= 1.0
 
@@ -164,3 +164,52 @@ def test_the_table(serve: Callable[[ForwardResponder], Any], tmp_path: Path) -> 
     assert "body holes (HumanEval)" in done.stdout
     assert "1.000" in done.stdout
     assert json.loads(out.read_text())["body_holes"]["pass_at_1"] == 1.0
+
+
+def originals_by_context(holes: int, seed: int) -> dict[str, str]:
+    """What each sampled hole's SuggestHoleFill question shows (the code around it) →
+    the expression that was there: an oracle, for proving the harness only."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from llm_eval import _holefit
+
+    from lift_lsp.suggest.remote import code_context
+
+    holefit = _holefit()
+    wanted = set(holefit.PACKAGES_A) | set(holefit.PACKAGES_B)
+    wheels = [w for w in sorted(CORPUS.glob("*.whl")) if holefit.package_of(w) in wanted]
+    loaded = holefit.load_corpus(wheels)
+    found = {}
+    for site in holefit.sample_sites(loaded.sites, holes, seed):
+        analysis, offset = holefit.analyse(loaded.sources[site.path], site)
+        hole = analysis.hole_at(offset)
+        if hole is not None:
+            found[_key(code_context(analysis, hole.start, hole.end))] = site.original
+    return found
+
+
+def test_a_route_that_knows_the_originals_puts_them_in_the_list(
+    serve: Callable[[ForwardResponder], Any],
+) -> None:
+    from tests.fakes.anthropic_server import last_user_text
+
+    originals = originals_by_context(20, 0)
+
+    def oracle(body: dict[str, Any]) -> str:
+        asked = _key(last_user_text(body))
+        value = next((o for ctx, o in originals.items() if ctx in asked), "None")
+        fill = {"value": value, "rationale": "oracle", "confidence": 1.0}
+        return json.dumps({"suggestions": [fill]})
+
+    local = run("local", "--limit", "1", "--holes", "20", "--json")["expression_holes"]
+    server = FakeAnthropicServer(api_key=KEY, responder=oracle).start()
+    try:
+        routed = run("anthropic", "--limit", "0", "--holes", "20", "--json", server=server)
+    finally:
+        server.close()
+    expr = routed["expression_holes"]
+    assert expr["engine"] == "local + anthropic"
+    assert expr["remote_answered"] == len(originals)
+    assert expr["coverage"] == local["coverage"]
+    # Every hole found now has its original among the fills, ranked with the static ones.
+    assert expr["in_list"] == expr["coverage"] > local["in_list"]
+    assert expr["top5"] >= local["top5"]
