@@ -117,6 +117,9 @@ class IRToCode(dspy.Signature):
 
     ir_json: str = dspy.InputField()
     def_line: str = dspy.InputField(desc="the def line to implement")
+    module_context: str = dspy.InputField(
+        desc="the module's imports and other definitions' signatures: names the body may use"
+    )
     code: str = dspy.OutputField(desc="the function's body, indented one level")
 
 

@@ -246,3 +246,29 @@ async def test_doctests_of_a_method_and_a_broken_module() -> None:
     broken = await run_doctests("raise SystemExit('no')\n", "f")
     assert broken["passed"] is False
     assert "could not be run" in broken["report"]
+
+
+def test_the_body_writer_sees_the_modules_names_but_no_other_body() -> None:
+    from lift_lsp.forward.target import find_body_target
+
+    src = (
+        "import math\n"
+        "from pathlib import Path as P\n\n"
+        "class Circle:\n"
+        "    radius: float\n\n"
+        "    def area(self) -> float:\n"
+        "        ...\n\n"
+        "    def scale(self, k: float) -> 'Circle':\n"
+        "        return Circle(self.radius * k)\n\n"
+        "def helper(x: int,\n"
+        "           y: int = 2) -> int:\n"
+        "    return x + y  # secret arithmetic\n"
+    )
+    target = find_body_target(src, src.index("..."), "m.py")
+    lines = target.module_context.splitlines()
+    assert lines[:2] == ["import math", "from pathlib import Path as P"]
+    assert "    def scale(self, k: float) -> 'Circle': ..." in lines
+    assert "def helper(x: int, y: int = 2) -> int: ..." in lines
+    assert not any("area" in line for line in lines)  # the function being written
+    assert "secret arithmetic" not in target.module_context
+    assert "self.radius * k" not in target.module_context

@@ -72,6 +72,9 @@ class BodyTarget:
     text_sha: str
     #: The docstring statement's source, when it must be re-emitted (one-line defs).
     docstring_source: str | None = field(default=None)
+    #: The module's imports and the other definitions' headers (no bodies): the names
+    #: the new body may use.
+    module_context: str = field(default="")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,6 +103,41 @@ def find_body_target(text_: str, offset: int, path: str) -> BodyTarget:
     if func is None:
         raise NotABodyHole("the body hole has no enclosing function")
     return _target(doc, func, hole.start, hole.end, path)
+
+
+#: Enough for the imports and a few dozen signatures; a model needs no more.
+MODULE_CONTEXT_CHARS = 4000
+_IMPORTS = frozenset({"import_statement", "import_from_statement", "future_import_statement"})
+
+
+def module_context(root: Node, func: Node) -> str:
+    """The module's imports, then the headers of its other functions and classes (with
+    their methods' headers), as written: what a body may call, never another body."""
+    lines: list[str] = []
+    for node in root.named_children:
+        inner = node
+        if node.type == "decorated_definition":
+            inner = node.child_by_field_name("definition") or node
+        if node.type in _IMPORTS:
+            lines.append(text(node))
+        elif inner.type == "function_definition" and inner != func:
+            lines.append(_header(inner) + " ...")
+        elif inner.type == "class_definition":
+            lines.append(_header(inner))
+            block = inner.child_by_field_name("body")
+            for member in block.named_children if block is not None else []:
+                method = member
+                if member.type == "decorated_definition":
+                    method = member.child_by_field_name("definition") or member
+                if method.type == "function_definition" and method != func:
+                    lines.append("    " + _header(method) + " ...")
+    return "\n".join(lines)[:MODULE_CONTEXT_CHARS]
+
+
+def _header(definition: Node) -> str:
+    data = definition.text or b""
+    end = _colon_end(definition) - definition.start_byte
+    return " ".join(decode(data[:end]).split())
 
 
 def _line_start(data: bytes, offset: int) -> int:
@@ -174,4 +212,5 @@ def _target(doc: SourceDocument, func: Node, start: int, end: int, path: str) ->
         func_end=outer.end_byte,
         text_sha=text_hash(data),
         docstring_source=docstring_source,
+        module_context=module_context(doc.tree.root_node, func),
     )

@@ -265,7 +265,11 @@ async def ir_to_code(ctx: Ctx) -> Json:
     designed: Json = ctx.inputs
 
     async def compute() -> Json:
-        inputs = {"ir_json": for_prompt(designed["ir"]), "def_line": ctx.deps.target.context}
+        inputs = {
+            "ir_json": for_prompt(designed["ir"]),
+            "def_line": ctx.deps.target.context,
+            "module_context": ctx.deps.target.module_context,
+        }
         answer = await ask(ctx, "IRToCode", inputs)
         return {
             "code": str(answer["fields"].get("code") or ""),
