@@ -62,6 +62,9 @@ class Settings:
     run_generated_tests: bool = False
     #: Settings we did not understand, reported once to the user.
     problems: tuple[str, ...] = field(default=(), compare=False)
+    #: The settings some source set (even to their default): those win over the
+    #: environment variables that stand in for them.
+    explicit: frozenset[str] = frozenset()
 
     @property
     def all_excludes(self) -> tuple[str, ...]:
@@ -167,7 +170,8 @@ def merge(base: Settings, raw: Mapping[str, Any] | None, source: str) -> Setting
         else:
             problems.append(f"unknown setting {name!r}")
     all_problems = (*base.problems, *(f"{source}: {p}" for p in problems))
-    return replace(base, **changes, problems=all_problems)
+    explicit = base.explicit | frozenset(changes)
+    return replace(base, **changes, problems=all_problems, explicit=explicit)
 
 
 LIMIT_KEYS = {

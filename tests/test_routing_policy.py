@@ -63,6 +63,12 @@ def test_settings_win_over_the_environment() -> None:
     assert config(env).modal_url == "http://env.example"
 
 
+def test_a_setting_equal_to_its_default_still_beats_the_environment() -> None:
+    env = {**FULL_ENV, "LIFT_ROUTE": "anthropic"}
+    assert config(env).route == "anthropic"
+    assert config(env, route="local").route == "local"
+
+
 def test_a_bad_route_in_the_environment_is_reported_and_ignored() -> None:
     cfg = config({"LIFT_ROUTE": "gpt"})
     assert cfg.route == "local"

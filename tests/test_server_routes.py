@@ -157,3 +157,27 @@ async def test_a_dead_route_leaves_the_static_fills_and_says_why(
     assert DEFAULT_API_KEY not in messages
     status = await command(client, "lift.routeStatus")
     assert status["route"] == "anthropic"
+
+
+async def test_changing_the_route_setting_rebuilds_the_router_and_tells_the_editor(
+    client: LanguageClient, tmp_path: Path, fake: FakeAnthropicServer
+) -> None:
+    fake.script(Reply(fills("radius * 3")))
+    uri = await start(client, tmp_path, fake, route="local")  # the setting beats LIFT_ROUTE
+    assert (await command(client, "lift.routeStatus"))["route"] == "local"
+    local = await complete(client, uri)
+    assert "radius * 3" not in {i.label for i in local.items}
+    assert fake.requests == []
+
+    client.workspace_did_change_configuration(
+        lsp.DidChangeConfigurationParams(
+            settings={"lift": {"route": "anthropic", "anthropicBaseUrl": fake.base_url}}
+        )
+    )
+    for _ in range(50):
+        if client.statuses and client.statuses[-1].route == "anthropic":  # type: ignore[attr-defined]
+            break
+        await asyncio.sleep(0.1)
+    assert client.statuses[-1].route == "anthropic"  # type: ignore[attr-defined]
+    remote = await complete(client, uri)
+    assert "radius * 3" in {i.label for i in remote.items}

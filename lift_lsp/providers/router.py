@@ -77,14 +77,13 @@ class RouteConfig:
 
     @classmethod
     def from_sources(cls, settings: Settings, env: Mapping[str, str] | None = None) -> RouteConfig:
-        """Settings that differ from their defaults win over the environment."""
+        """A setting some source set wins over the environment variable for it."""
         env = os.environ if env is None else env
-        defaults = Settings()
         problems: list[str] = []
 
         def setting(name: str, env_name: str) -> str | None:
-            value = getattr(settings, name)
-            if value != getattr(defaults, name):
+            if name in settings.explicit:
+                value = getattr(settings, name)
                 return str(value) if value is not None else None
             return env.get(env_name) or None
 
