@@ -24,6 +24,8 @@ export const SERVER_SETTINGS = [
   'remoteExclude',
   'extendRemoteExclude',
   'completionBudgetMs',
+  'runGeneratedTests',
+  'limits',
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTINGS)[number];

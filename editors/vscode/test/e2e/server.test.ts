@@ -91,6 +91,8 @@ const USER_SETTINGS: Record<ServerSettingKey, unknown> = {
   remoteExclude: ['*.pem'],
   extendRemoteExclude: ['private/'],
   completionBudgetMs: 300,
+  runGeneratedTests: false,
+  limits: { reverse: { maxCalls: 40, maxTokens: 20_000, maxConcurrent: 2 } },
 };
 
 function sameRange(a: Range | undefined, b: Range): boolean {
