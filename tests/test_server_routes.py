@@ -181,3 +181,23 @@ async def test_changing_the_route_setting_rebuilds_the_router_and_tells_the_edit
     assert client.statuses[-1].route == "anthropic"  # type: ignore[attr-defined]
     remote = await complete(client, uri)
     assert "radius * 3" in {i.label for i in remote.items}
+
+
+async def test_analyze_workspace_says_when_the_llm_budget_runs_out(
+    client: LanguageClient, tmp_path: Path, fake: FakeAnthropicServer
+) -> None:
+    from tests.test_routes_anthropic import reverse_answers
+
+    fake.responder = reverse_answers
+    (tmp_path / "scale.py").write_text("def scaled(scale):\n    return scale * 2.0\n")
+    limits = {"reverse": {"maxCalls": 3}}
+    await start(client, tmp_path, fake, limits=limits)
+    result = await command(client, "lift.analyzeWorkspace")
+    assert result["files"] == 2
+    # Each file's run may make 3 calls; the fourth question goes to the static engine.
+    assert len(fake.requests) == 6
+    (reports,) = client.progress_reports.values()
+    said = " ".join(r.message or "" for r in reports if r.kind == "report")
+    assert "LLM budget" in said
+    messages = " ".join(m.message for m in client.log_messages)
+    assert "local route finishes" in messages
