@@ -15,11 +15,6 @@ from lift_lsp.providers.router import RouteConfig, Router
 if TYPE_CHECKING:
     from lift_lsp.store.db import Store
 
-NEEDS = {
-    "anthropic": "ANTHROPIC_API_KEY",
-    "modal": "LIFT_MODAL_URL (or the modalUrl setting)",
-}
-
 
 def route_config(settings: Settings) -> RouteConfig:
     config = RouteConfig.from_sources(settings, os.environ)
@@ -31,8 +26,9 @@ def route_config(settings: Settings) -> RouteConfig:
 def route_problem(route: str | None, config: RouteConfig) -> str | None:
     """An explicit ``--route`` the machine cannot use is a usage error, not a silent local
     answer (``auto`` is a preference and always works)."""
-    if route in NEEDS and not config.configured(route):
-        return f"the {route} route is not configured: set {NEEDS[route]} (see docs/routes.md)"
+    missing = config.missing(route) if route is not None else None
+    if missing is not None:
+        return f"the {route} route is not configured: set {missing} (see docs/routes.md)"
     return None
 
 
@@ -40,7 +36,7 @@ def uses_remote(route: str | None, config: RouteConfig) -> bool:
     wanted = route or config.route
     if wanted == "local":
         return False
-    return any(config.configured(r) for r in NEEDS)
+    return any(config.configured(r) for r in ("anthropic", "modal"))
 
 
 def cli_router(config: RouteConfig, store: Store | None) -> Router:

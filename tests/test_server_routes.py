@@ -201,3 +201,32 @@ async def test_analyze_workspace_says_when_the_llm_budget_runs_out(
     assert "LLM budget" in said
     messages = " ".join(m.message for m in client.log_messages)
     assert "local route finishes" in messages
+
+
+KEYLESS = {k: v for k, v in ENV.items() if k != "ANTHROPIC_API_KEY"}
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER_COMMAND, server_env=KEYLESS))
+async def keyless(lsp_client: LanguageClient):
+    yield
+    if lsp_client.capabilities is not None:
+        await lsp_client.shutdown_session()
+
+
+async def test_a_route_asked_for_but_not_configured_is_said_once(
+    keyless: LanguageClient, tmp_path: Path
+) -> None:
+    await keyless.initialize_session(init_params(tmp_path, capabilities()))
+    status = await command(keyless, "lift.routeStatus")
+    assert status["route"] == "anthropic"
+    assert status["routes"]["anthropic"]["configured"] is False
+    for _ in range(50):
+        shown = [m.message for m in keyless.messages]
+        if shown:
+            break
+        await asyncio.sleep(0.1)
+    assert any("anthropic route is not configured (set ANTHROPIC_API_KEY)" in m for m in shown), (
+        shown
+    )
+    await command(keyless, "lift.routeStatus")
+    assert len([m for m in keyless.messages if "not configured" in m.message]) == 1

@@ -113,6 +113,15 @@ class RouteConfig:
             return self.modal_url is not None
         return False
 
+    def missing(self, route: str) -> str | None:
+        """What a remote route needs and does not have, in words for a message."""
+        if self.configured(route):
+            return None
+        return {
+            "anthropic": "ANTHROPIC_API_KEY",
+            "modal": "LIFT_MODAL_URL (or the modalUrl setting)",
+        }.get(route)
+
     def secrets(self) -> tuple[str | None, ...]:
         return (self.anthropic_key, self.modal_key, self.modal_secret)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lift_lsp.providers.base import Provider
-    from lift_lsp.providers.router import Router
+    from lift_lsp.providers.router import RouteConfig, Router
     from lift_lsp.server.app import LiftServer
     from lift_lsp.store.db import LLMCall
 
@@ -56,7 +56,7 @@ def router(ls: LiftServer) -> Router:
 
     settings = ls.settings.for_path(None)
     config = RouteConfig.from_sources(settings, os.environ)
-    for problem in config.problems:
+    for problem in [*config.problems, *_unusable(config)]:
         if problem not in state.warned:
             state.warned.add(problem)
             ls.warn(f"lift-lsp settings: {problem}", show=True)
@@ -82,6 +82,19 @@ def router(ls: LiftServer) -> Router:
     load_programs_soon(ls, fresh)  # the active compiled programs, from the store
     publish_status(ls)
     return fresh
+
+
+def _unusable(config: RouteConfig) -> list[str]:
+    """A route asked for that cannot run: said once, rather than quietly answering locally."""
+    missing = config.missing(config.route)
+    if missing is not None:
+        return [
+            f"the {config.route} route is not configured (set {missing});"
+            " the local route answers meanwhile"
+        ]
+    if config.route == "auto" and not any(config.configured(r) for r in ("anthropic", "modal")):
+        return ["route is auto but no remote route is configured; the local route answers"]
+    return []
 
 
 def remote_configured(ls: LiftServer) -> bool:
