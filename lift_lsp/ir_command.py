@@ -152,7 +152,7 @@ async def run_replay(args: Any) -> int:
 def main_ir(args: Any) -> int:
     root = workspace_root(args.paths)
     settings = project_settings(root)
-    config = route_config(settings)
+    config = route_config(settings, args.route)
     problem = route_problem(args.route, config)
     if problem:
         print(f"lift-lsp: error: {problem}", file=sys.stderr)

@@ -16,10 +16,17 @@ if TYPE_CHECKING:
     from lift_lsp.store.db import Store
 
 
-def route_config(settings: Settings) -> RouteConfig:
+def route_config(settings: Settings, override: str | None = None) -> RouteConfig:
     config = RouteConfig.from_sources(settings, os.environ)
     for problem in config.problems:
         print(f"lift-lsp: warning: {problem}", file=sys.stderr)
+    missing = config.missing(config.route) if override is None else None
+    if missing is not None:
+        print(
+            f"lift-lsp: warning: the configured {config.route} route needs {missing};"
+            " the local route answers",
+            file=sys.stderr,
+        )
     return config
 
 

@@ -98,7 +98,7 @@ def main_suggest(args: Any) -> int:
         positions.append(parsed)
     root = workspace_root([p for p, _, _ in positions])
     settings = project_settings(root)
-    config = route_config(settings)
+    config = route_config(settings, args.route)
     problem = route_problem(args.route, config)
     if problem:
         print(f"lift-lsp: error: {problem}", file=sys.stderr)
