@@ -16,7 +16,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from lift_lsp.optimize_command import optimize_route
 from lift_lsp.store.db import Store, default_db_path
-from tests.conftest import ROOT, SERVER_COMMAND, capabilities, command, init_params, open_doc
+from tests.conftest import SERVER_COMMAND, capabilities, command, init_params, open_doc
 from tests.fakes.anthropic_server import DEFAULT_API_KEY, FakeAnthropicServer
 from tests.test_optimize_fakes import make_router, record, responder
 
@@ -27,9 +27,6 @@ def area(radius: float, label: str) -> float:
 """
 ENV = {**os.environ, "ANTHROPIC_API_KEY": DEFAULT_API_KEY, "LIFT_ROUTE": "anthropic"}
 ENV.pop("LIFT_ANTHROPIC_BASE_URL", None)
-#: Loading the active programs when the server builds its router is one call in
-#: server/routes.py (``features.learning.load_programs_soon``).
-LOADS_PROGRAMS = "load_programs_soon" in (ROOT / "lift_lsp/server/routes.py").read_text()
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER_COMMAND, server_env=ENV))
@@ -138,7 +135,6 @@ async def test_programs_only_and_bad_arguments(
         await command(client, "lift.rollback", {"kind": "programs:elsewhere"})
 
 
-@pytest.mark.skipif(not LOADS_PROGRAMS, reason="server/routes.py does not load them yet")
 async def test_a_server_answers_with_the_active_programs_from_the_start(
     client: LanguageClient, tmp_path: Path, fake: FakeAnthropicServer
 ) -> None:
