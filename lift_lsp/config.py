@@ -29,6 +29,8 @@ DEFAULT_REMOTE_EXCLUDES: tuple[str, ...] = (
     "*secret*", "*credential*", "*password*", ".netrc", ".pypirc",
 )  # fmt: skip
 ROUTES: tuple[str, ...] = ("local", "anthropic", "modal", "auto")
+#: The routes that call a model over the network (configured with a key or a URL).
+REMOTE_ROUTES: tuple[str, ...] = ("anthropic", "modal")
 DEFAULT_COMPLETION_BUDGET_MS = 300
 
 

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lift_lsp.config import ROUTES
+from lift_lsp.config import REMOTE_ROUTES, ROUTES
 
 if TYPE_CHECKING:
     from lift_lsp.config import Settings
@@ -116,11 +116,7 @@ async def _generate(
     for problem in config.problems:
         _say(f"warning: {problem}")
     reason = why_unavailable(config, path, args.route)
-    if (
-        reason is None
-        and args.route in ("anthropic", "modal")
-        and not config.configured(args.route)
-    ):
+    if reason is None and args.route in REMOTE_ROUTES and not config.configured(args.route):
         reason = f"the {args.route} route is not configured; see docs/routes.md"
     if reason is not None:
         raise _Usage(reason)

@@ -12,7 +12,7 @@ from typing import Any
 from lift_lsp.config import Settings, find_project_root, project_settings
 from lift_lsp.providers.router import RouteConfig
 from lift_lsp.report import CONTRACT_VERSION, display_path
-from lift_lsp.route_command import cli_router, route_config, route_problem, uses_remote
+from lift_lsp.route_command import checked_route_config, cli_router
 from lift_lsp.workspace import FileError, iter_python_files, read_source
 
 
@@ -40,7 +40,7 @@ async def run_ir(args: Any, root: Path, settings: Settings, config: RouteConfig)
     from lift_lsp.graphs.runner import ReverseRunner
 
     store = await open_store(args.db, root)
-    router = cli_router(config, store) if uses_remote(args.route, config) else None
+    router = cli_router(config, store) if config.uses_remote(args.route) else None
     try:
         runner = ReverseRunner(
             store,
@@ -152,10 +152,8 @@ async def run_replay(args: Any) -> int:
 def main_ir(args: Any) -> int:
     root = workspace_root(args.paths)
     settings = project_settings(root)
-    config = route_config(settings, args.route)
-    problem = route_problem(args.route, config)
-    if problem:
-        print(f"lift-lsp: error: {problem}", file=sys.stderr)
+    config = checked_route_config(settings, args.route)
+    if config is None:
         return 2
     return asyncio.run(run_ir(args, root, settings, config))
 

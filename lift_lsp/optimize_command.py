@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lift_lsp.config import REMOTE_ROUTES
 from lift_lsp.report import CONTRACT_VERSION
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from lift_lsp.providers.router import RouteConfig, Router
     from lift_lsp.store.db import Store
 
-REMOTE = ("anthropic", "modal")
 BASE = "base"  # lift_lsp.learning.programs.BASE, without importing it for --help
 KIND_PREFIX = "programs:"
 
@@ -36,7 +36,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """``lift-lsp optimize``'s arguments (``subparsers`` is ``add_subparsers()``'s)."""
     what = "compile a remote route's LLM programs from kept fills; keep them only if better"
     p: argparse.ArgumentParser = subparsers.add_parser("optimize", help=what, description=what)
-    p.add_argument("--route", choices=REMOTE, help="the route to compile for (default: in use)")
+    p.add_argument(
+        "--route", choices=REMOTE_ROUTES, help="the route to compile for (default: in use)"
+    )
     p.add_argument("--db", type=Path, help="the SQLite store (default: .lift/lift.db)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument(
@@ -312,8 +314,8 @@ def main_rollback(args: Any) -> int:
 
         return rollback_ranker(args)
     route = kind.removeprefix(KIND_PREFIX)
-    if not kind.startswith(KIND_PREFIX) or route not in REMOTE:
-        kinds = ", ".join(["ranker", *(KIND_PREFIX + r for r in REMOTE)])
+    if not kind.startswith(KIND_PREFIX) or route not in REMOTE_ROUTES:
+        kinds = ", ".join(["ranker", *(KIND_PREFIX + r for r in REMOTE_ROUTES)])
         print(f"lift-lsp: error: --kind must be one of {kinds}, got {kind!r}", file=sys.stderr)
         return 2
     from lift_lsp.ir_command import workspace_root

@@ -30,6 +30,17 @@ def route_config(settings: Settings, override: str | None = None) -> RouteConfig
     return config
 
 
+def checked_route_config(settings: Settings, route: str | None) -> RouteConfig | None:
+    """The routes for a command run with ``--route route``; ``None`` (after saying why on
+    stderr) when that route cannot run here."""
+    config = route_config(settings, route)
+    problem = route_problem(route, config)
+    if problem:
+        print(f"lift-lsp: error: {problem}", file=sys.stderr)
+        return None
+    return config
+
+
 def route_problem(route: str | None, config: RouteConfig) -> str | None:
     """An explicit ``--route`` the machine cannot use is a usage error, not a silent local
     answer (``auto`` is a preference and always works)."""
@@ -37,13 +48,6 @@ def route_problem(route: str | None, config: RouteConfig) -> str | None:
     if missing is not None:
         return f"the {route} route is not configured: set {missing} (see docs/routes.md)"
     return None
-
-
-def uses_remote(route: str | None, config: RouteConfig) -> bool:
-    wanted = route or config.route
-    if wanted == "local":
-        return False
-    return any(config.configured(r) for r in ("anthropic", "modal"))
 
 
 def cli_router(config: RouteConfig, store: Store | None) -> Router:

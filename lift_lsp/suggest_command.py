@@ -13,7 +13,7 @@ from lift_lsp.holes.analysis import Analysis
 from lift_lsp.ir_command import workspace_root
 from lift_lsp.providers.router import RouteConfig
 from lift_lsp.report import CONTRACT_VERSION, display_path, location
-from lift_lsp.route_command import route_config, route_problem, uses_remote
+from lift_lsp.route_command import checked_route_config
 from lift_lsp.suggest.engine import SuggestResult, suggest
 from lift_lsp.suggest.ranker import Ranker
 from lift_lsp.suggest.remote import RemoteFills, merge
@@ -98,10 +98,8 @@ def main_suggest(args: Any) -> int:
         positions.append(parsed)
     root = workspace_root([p for p, _, _ in positions])
     settings = project_settings(root)
-    config = route_config(settings, args.route)
-    problem = route_problem(args.route, config)
-    if problem:
-        print(f"lift-lsp: error: {problem}", file=sys.stderr)
+    config = checked_route_config(settings, args.route)
+    if config is None:
         return 2
     ranker = asyncio.run(active_ranker(args.db, root))
     analyses: dict[Path, Analysis | FileError] = {}
@@ -143,7 +141,7 @@ def main_suggest(args: Any) -> int:
         results.append(entry)
     remote = (
         asyncio.run(with_remote(args, settings, config, root, todo))
-        if todo and uses_remote(args.route, config)
+        if todo and config.uses_remote(args.route)
         else {}
     )
     for i, entry in enumerate(results):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path, PurePath
 from typing import Final
 
-from lift_lsp.providers.router import REMOTE, RouteConfig, remote_allowed
+from lift_lsp.providers.router import RouteConfig, remote_allowed
 
 #: The DSPy signatures the forward graph asks, in order.
 FORWARD_SIGNATURES: Final = ("ExtractIntent", "PromptToIR", "RefineIR", "IRToCode")
@@ -33,6 +33,6 @@ def why_unavailable(
     wanted = override or config.route
     if wanted == "local":
         return f"the local route does not generate implementations: {HOW_TO_CONFIGURE}"
-    if not any(config.configured(route) for route in REMOTE):
+    if not config.any_remote:
         return f"no remote route is configured: {HOW_TO_CONFIGURE}"
     return None

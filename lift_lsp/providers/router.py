@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Final
 
-from lift_lsp.config import DEFAULT_REMOTE_EXCLUDES, ROUTES, Settings
+from lift_lsp.config import DEFAULT_REMOTE_EXCLUDES, REMOTE_ROUTES, ROUTES, Settings
 from lift_lsp.providers.guard import (
     Budget,
     CircuitBreaker,
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REMOTE: Final = ("anthropic", "modal")
 #: Answers bound to a schema or grammar: what constrained decoding on ``modal`` is for.
 CONSTRAINED: Final = frozenset(
     {
@@ -113,6 +112,15 @@ class RouteConfig:
             return self.modal_url is not None
         return False
 
+    @property
+    def any_remote(self) -> bool:
+        """Whether some remote route has what it needs (a key, a URL)."""
+        return any(self.configured(r) for r in REMOTE_ROUTES)
+
+    def uses_remote(self, override: str | None = None) -> bool:
+        """Whether questions may go to a remote route: one is wanted and one can run."""
+        return (override or self.route) != "local" and self.any_remote
+
     def missing(self, route: str) -> str | None:
         """What a remote route needs and does not have, in words for a message."""
         if self.configured(route):
@@ -144,8 +152,8 @@ def chain_for(signature: str, config: RouteConfig, override: str | None = None) 
     wanted = override or config.route
     if wanted == "auto":
         order = ["modal", "anthropic"] if signature not in FREE_FORM else ["anthropic", "modal"]
-    elif wanted in REMOTE:
-        order = [wanted, *(r for r in REMOTE if r != wanted)]
+    elif wanted in REMOTE_ROUTES:
+        order = [wanted, *(r for r in REMOTE_ROUTES if r != wanted)]
     else:
         order = []
     return [r for r in order if config.configured(r)] + ["local"]
@@ -197,7 +205,9 @@ class Router:
         self.config = config
         #: Seconds one exchange may take, per route (``timeout_s`` sets them all).
         self.timeouts = (
-            dict.fromkeys(REMOTE, timeout_s) if timeout_s is not None else dict(DEFAULT_TIMEOUTS)
+            dict.fromkeys(REMOTE_ROUTES, timeout_s)
+            if timeout_s is not None
+            else dict(DEFAULT_TIMEOUTS)
         )
         self.redact = Redactor(config.secrets())
         self._local = local
@@ -206,7 +216,9 @@ class Router:
         self._transports = dict(transports or {})
         self._programs = dict(programs or {})
         self._providers: dict[str, LLMProvider] = {}
-        self.breakers = {r: CircuitBreaker(r, on_change=self._breaker_changed) for r in REMOTE}
+        self.breakers = {
+            r: CircuitBreaker(r, on_change=self._breaker_changed) for r in REMOTE_ROUTES
+        }
 
     # --- configuration -------------------------------------------------------------------
 
@@ -281,7 +293,7 @@ class Router:
                 "local": {"configured": True, "breaker": "closed"},
                 **{
                     r: {"configured": self.config.configured(r), "breaker": self.breakers[r].state}
-                    for r in REMOTE
+                    for r in REMOTE_ROUTES
                 },
             },
         }

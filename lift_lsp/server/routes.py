@@ -92,14 +92,13 @@ def _unusable(config: RouteConfig) -> list[str]:
             f"the {config.route} route is not configured (set {missing});"
             " the local route answers meanwhile"
         ]
-    if config.route == "auto" and not any(config.configured(r) for r in ("anthropic", "modal")):
+    if config.route == "auto" and not config.any_remote:
         return ["route is auto but no remote route is configured; the local route answers"]
     return []
 
 
 def remote_configured(ls: LiftServer) -> bool:
-    config = router(ls).config
-    return config.route != "local" and any(config.configured(r) for r in ("anthropic", "modal"))
+    return router(ls).config.uses_remote()
 
 
 def publish_status(ls: LiftServer) -> None:

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 # A runtime import: pygls reads command handlers' annotations with get_type_hints.
+from lift_lsp.config import REMOTE_ROUTES
 from lift_lsp.server.app import LiftServer
 from lift_lsp.server.features.reverse import DB_IN_ROOT, engine
 from lift_lsp.server.progress import WorkDone
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 
 OPTIMIZE = "lift.optimize"
 ROLLBACK = "lift.rollback"
-REMOTE: Final = ("anthropic", "modal")
 WHAT: Final = ("all", "ranker", "programs")
 #: The share of the progress bar the ranker takes when the programs follow it.
 RANKER_SHARE: Final = 30
@@ -135,7 +135,11 @@ async def optimize(ls: LiftServer, *args: Any) -> dict[str, Any]:
     options = _options(args)
     what = options.get("what") or "all"
     seed = options.get("seed", 0)
-    if what not in WHAT or not isinstance(seed, int) or options.get("route") not in (None, *REMOTE):
+    if (
+        what not in WHAT
+        or not isinstance(seed, int)
+        or options.get("route") not in (None, *REMOTE_ROUTES)
+    ):
         raise JsonRpcInvalidParams(
             'expected {"what": "all" | "ranker" | "programs", "route"?: "anthropic" | "modal",'
             ' "seed"?: integer}'
@@ -188,10 +192,10 @@ async def rollback(ls: LiftServer, *args: Any) -> dict[str, Any]:
             report = await roll_back(store)
         finally:
             invalidate(ls)
-    elif kind in tuple(f"programs:{r}" for r in REMOTE):
+    elif kind in tuple(f"programs:{r}" for r in REMOTE_ROUTES):
         report = await _rollback_programs(ls, kind.removeprefix("programs:"))
     else:
-        kinds = ", ".join(["ranker", *(f"programs:{r}" for r in REMOTE)])
+        kinds = ", ".join(["ranker", *(f"programs:{r}" for r in REMOTE_ROUTES)])
         raise JsonRpcInvalidParams(f'expected {{"kind": K}} with K one of {kinds}, got {kind!r}')
     ls.log(f"lift-lsp: {ROLLBACK}: {report['message']}")
     return report
@@ -218,7 +222,7 @@ async def _load_programs(ls: LiftServer, the_router: Router) -> None:
     # At start-up this can open the engine before ``resume_interrupted_runs`` does (both
     # only when a database exists); opening it is when interrupted runs are resumed.
     store = (await engine(ls, resume=True)).store
-    for route in REMOTE:
+    for route in REMOTE_ROUTES:
         if not the_router.config.configured(route):
             continue
         programs = await active_programs(store, route)
@@ -232,8 +236,7 @@ def load_programs_soon(ls: LiftServer, the_router: Router) -> None:
     the background (``server.routes.router`` calls this for each router it builds). A
     workspace without a database has none, and nothing is opened for it."""
     root = ls.settings.roots[0] if ls.settings.roots else None
-    configured = any(the_router.config.configured(r) for r in REMOTE)
-    if not configured or root is None or not (root / DB_IN_ROOT).exists():
+    if not the_router.config.any_remote or root is None or not (root / DB_IN_ROOT).exists():
         return
 
     async def load() -> None:
