@@ -73,42 +73,45 @@ def route_stats(calls: Iterable[LLMCall], feedback: Iterable[FeedbackRow]) -> di
     return {"routes": out, "totals": totals}
 
 
-def stats_text(stats: dict[str, Any]) -> str:
-    rows = [
-        "route       calls  ok     errors  tokens in/out    cost $    p50 ms  accepted",
-    ]
-    for name, r in stats["routes"].items():
-        ok = r["outcomes"].get("ok", 0)
-        errors = r["calls"] - ok
-        p50 = r["latency_ms"]["p50"]
-        rate = r["acceptance_rate"]
-        rows.append(
-            f"{name:<11} {r['calls']:>5}  {ok:>5}  {errors:>6}  "
-            f"{r['tokens_in']:>7}/{r['tokens_out']:<7} {r['cost_usd']:>8.4f}  "
-            f"{p50 if p50 is not None else '-':>6}  "
-            f"{f'{rate:.0%}' if rate is not None else '-':>8}"
-        )
+HEADER = ("route", "calls", "ok", "errors", "tokens in/out", "cost $", "p50 ms", "accepted")
+#: Column widths of the text table (negative: left-aligned).
+WIDTHS = (-11, 5, 5, 6, 15, 8, 7, 8)
+
+
+def _cells(name: str, r: dict[str, Any]) -> tuple[str, ...]:
+    """One route's row, as both renderings show it."""
+    ok = r["outcomes"].get("ok", 0)
+    p50 = r["latency_ms"]["p50"]
+    rate = r["acceptance_rate"]
+    return (
+        name,
+        str(r["calls"]),
+        str(ok),
+        str(r["calls"] - ok),
+        f"{r['tokens_in']}/{r['tokens_out']}",
+        f"{r['cost_usd']:.4f}",
+        str(p50) if p50 is not None else "-",
+        f"{rate:.0%}" if rate is not None else "-",
+    )
+
+
+def _total(stats: dict[str, Any]) -> str:
     t = stats["totals"]
-    rows.append(f"total: {t['calls']} calls, {t['tokens']} tokens, ${t['cost_usd']:.4f}")
-    return "\n".join(rows)
+    return f"Total: {t['calls']} calls, {t['tokens']} tokens, ${t['cost_usd']:.4f}."
+
+
+def stats_text(stats: dict[str, Any]) -> str:
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            c.ljust(-w) if w < 0 else c.rjust(w) for c, w in zip(cells, WIDTHS, strict=True)
+        )
+
+    rows = [line(HEADER), *(line(_cells(n, r)) for n, r in stats["routes"].items())]
+    return "\n".join([*rows, _total(stats)])
 
 
 def stats_markdown(stats: dict[str, Any]) -> str:
     """The same table for editors that render Markdown."""
-    lines = [
-        "| route | calls | ok | errors | tokens in / out | cost $ | p50 ms | accepted |",
-        "| --- | --: | --: | --: | --: | --: | --: | --: |",
-    ]
-    for name, r in stats["routes"].items():
-        ok = r["outcomes"].get("ok", 0)
-        p50 = r["latency_ms"]["p50"]
-        rate = r["acceptance_rate"]
-        lines.append(
-            f"| {name} | {r['calls']} | {ok} | {r['calls'] - ok} |"
-            f" {r['tokens_in']} / {r['tokens_out']} | {r['cost_usd']:.4f} |"
-            f" {p50 if p50 is not None else '-'} | {f'{rate:.0%}' if rate is not None else '-'} |"
-        )
-    t = stats["totals"]
-    lines.append("")
-    lines.append(f"Total: {t['calls']} calls, {t['tokens']} tokens, ${t['cost_usd']:.4f}.")
-    return "\n".join(lines)
+    rows = [HEADER, ("---", *("--:",) * (len(HEADER) - 1))]
+    rows += [_cells(n, r) for n, r in stats["routes"].items()]
+    return "\n".join([*("| " + " | ".join(r) + " |" for r in rows), "", _total(stats)])
