@@ -73,13 +73,7 @@ async def rollback_kind(store: Store, kind: str, base: str, base_label: str) -> 
     as ``base_label``, when there was none before it)."""
     active = await store.active_program(kind)
     if active is None:
-        return {
-            "version": CONTRACT_VERSION,
-            "kind": kind,
-            "rolled_back": None,
-            "active": base,
-            "message": f"nothing to roll back: {base_label} ({base}) is in use",
-        }
+        return nothing_to_roll_back(kind, base, base_label)
     back = await store.rollback_program(kind)
     now = back.version if back is not None else base
     where = f"{now} is active again" if back is not None else f"back to {base_label} ({base})"
@@ -89,6 +83,17 @@ async def rollback_kind(store: Store, kind: str, base: str, base_label: str) -> 
         "rolled_back": active.version,
         "active": now,
         "message": f"rolled back {active.version}; {where}",
+    }
+
+
+def nothing_to_roll_back(kind: str, base: str, base_label: str) -> dict[str, Any]:
+    """The answer when ``kind`` has no version to go back from (or no database)."""
+    return {
+        "version": CONTRACT_VERSION,
+        "kind": kind,
+        "rolled_back": None,
+        "active": base,
+        "message": f"nothing to roll back: {base_label} ({base}) is in use",
     }
 
 
@@ -164,11 +169,6 @@ def main_learn(args: Any) -> int:
 def main_rollback(args: Any) -> int:
     report = asyncio.run(_with_store(args.db, "rollback"))
     if report is None:
-        report = {
-            "version": CONTRACT_VERSION,
-            "rolled_back": None,
-            "active": BUILT_IN,
-            "message": f"nothing to roll back: the built-in ranker ({BUILT_IN}) is in use",
-        }
+        report = nothing_to_roll_back(RANKER_KIND, BUILT_IN, "the built-in ranker")
     _emit(args, report, report["message"])
     return 0

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 BASE = "base"  # lift_lsp.learning.programs.BASE, without importing it for --help
 KIND_PREFIX = "programs:"
+PLAIN = "the plain programs"
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -167,7 +168,7 @@ async def rollback_programs(store: Store, route: str) -> dict[str, Any]:
     for ``programs:ROUTE``. ``programs`` is then what the route should use."""
     from lift_lsp.learn_command import rollback_kind
 
-    return await rollback_kind(store, KIND_PREFIX + route, BASE, "the plain programs")
+    return await rollback_kind(store, KIND_PREFIX + route, BASE, PLAIN)
 
 
 # --- text output ----------------------------------------------------------------------
@@ -323,13 +324,9 @@ def main_rollback(args: Any) -> int:
 
     path = args.db or default_db_path(workspace_root([]))
     if args.db is None and not path.exists():
-        report: dict[str, Any] = {
-            "version": CONTRACT_VERSION,
-            "kind": kind,
-            "rolled_back": None,
-            "active": BASE,
-            "message": f"nothing to roll back: {kind} uses the plain programs ({BASE})",
-        }
+        from lift_lsp.learn_command import nothing_to_roll_back
+
+        report = nothing_to_roll_back(kind, BASE, PLAIN)
     else:
 
         async def run() -> dict[str, Any]:
