@@ -180,6 +180,9 @@ class ModuleIndex:
 
     functions: dict[str, list[Node]] = field(default_factory=dict)
     classes: dict[str, ClassInfo] = field(default_factory=dict)
+    #: What scope analysis derives from the index alone (a class's ``self`` attributes),
+    #: kept for as long as the index: the same document version.
+    memo: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, root: Node) -> ModuleIndex:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import cast
 
 from tree_sitter import Node
 
@@ -215,12 +216,22 @@ class ScopeView:
 
     @cached_property
     def attributes(self) -> list[Binding]:
-        """``self.x`` attributes of the enclosing class, with their types when clear."""
+        """``self.x`` attributes of the enclosing class, with their types when clear.
+
+        They depend on the class only, not on where in it the question is asked: worked
+        out once per class and document version (completion and hover both ask)."""
         if self.cls is None or not self._with_attributes:
             return []
-        info = self.index.classes.get(definition_name(self.cls))
+        key = ("self-attributes", self.cls.start_byte, self.cls.end_byte)
+        cached = self.index.memo.get(key)
+        if cached is None:
+            cached = self.index.memo[key] = self._class_attributes(self.cls)
+        return list(cast("list[Binding]", cached))
+
+    def _class_attributes(self, cls: Node) -> list[Binding]:
+        info = self.index.classes.get(definition_name(cls))
         found: dict[str, Binding] = {}
-        body = self.cls.child_by_field_name("body")
+        body = cls.child_by_field_name("body")
         if body is not None:
             for stmt in body.named_children:
                 assign = assignment_of(stmt)
