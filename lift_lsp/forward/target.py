@@ -17,7 +17,14 @@ from typing import Any
 from tree_sitter import Node
 
 from lift_lsp.holes.analysis import Analysis
-from lift_lsp.holes.defs import is_async, parameters, return_annotation, signature_text
+from lift_lsp.holes.defs import (
+    header_end,
+    is_async,
+    module_outline,
+    parameters,
+    return_annotation,
+    signature_text,
+)
 from lift_lsp.syntax.document import SourceDocument
 from lift_lsp.syntax.nodes import (
     body_statements,
@@ -105,50 +112,8 @@ def find_body_target(text_: str, offset: int, path: str) -> BodyTarget:
     return _target(doc, func, hole.start, hole.end, path)
 
 
-#: Enough for the imports and a few dozen signatures; a model needs no more.
-MODULE_CONTEXT_CHARS = 4000
-_IMPORTS = frozenset({"import_statement", "import_from_statement", "future_import_statement"})
-
-
-def module_context(root: Node, func: Node) -> str:
-    """The module's imports, then the headers of its other functions and classes (with
-    their methods' headers), as written: what a body may call, never another body."""
-    lines: list[str] = []
-    for node in root.named_children:
-        inner = node
-        if node.type == "decorated_definition":
-            inner = node.child_by_field_name("definition") or node
-        if node.type in _IMPORTS:
-            lines.append(text(node))
-        elif inner.type == "function_definition" and inner != func:
-            lines.append(_header(inner) + " ...")
-        elif inner.type == "class_definition":
-            lines.append(_header(inner))
-            block = inner.child_by_field_name("body")
-            for member in block.named_children if block is not None else []:
-                method = member
-                if member.type == "decorated_definition":
-                    method = member.child_by_field_name("definition") or member
-                if method.type == "function_definition" and method != func:
-                    lines.append("    " + _header(method) + " ...")
-    return "\n".join(lines)[:MODULE_CONTEXT_CHARS]
-
-
-def _header(definition: Node) -> str:
-    data = definition.text or b""
-    end = _colon_end(definition) - definition.start_byte
-    return " ".join(decode(data[:end]).split())
-
-
 def _line_start(data: bytes, offset: int) -> int:
     return data.rfind(b"\n", 0, offset) + 1
-
-
-def _colon_end(func: Node) -> int:
-    body = func.child_by_field_name("body")
-    limit = body.start_byte if body is not None else func.end_byte
-    colons = [c for c in func.children if c.type == ":" and c.end_byte <= limit]
-    return colons[-1].end_byte if colons else limit
 
 
 def _docstring(node: Node | None) -> str | None:
@@ -166,7 +131,7 @@ def _target(doc: SourceDocument, func: Node, start: int, end: int, path: str) ->
     parent = func.parent
     outer = parent if parent is not None and parent.type == "decorated_definition" else func
     func_start = _line_start(data, outer.start_byte)
-    colon_end = _colon_end(func)
+    colon_end = header_end(func)
     stmts = body_statements(func)
     doc_stmt = stmts[0] if stmts and is_docstring(stmts[0]) else None
     if doc_stmt is not None and doc_stmt.start_byte >= start:
@@ -212,5 +177,5 @@ def _target(doc: SourceDocument, func: Node, start: int, end: int, path: str) ->
         func_end=outer.end_byte,
         text_sha=text_hash(data),
         docstring_source=docstring_source,
-        module_context=module_context(doc.tree.root_node, func),
+        module_context=module_outline(doc.tree.root_node, func),
     )

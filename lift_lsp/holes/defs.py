@@ -217,6 +217,42 @@ class ModuleIndex:
         return None
 
 
+#: Enough for the imports and a few dozen signatures; a model needs no more.
+OUTLINE_CHARS = 4000
+_IMPORTS = frozenset({"import_statement", "import_from_statement", "future_import_statement"})
+
+
+def module_outline(root: Node, leave_out: Node | None = None) -> str:
+    """The module's imports, then the headers of its functions and classes (with their
+    methods'), bodies elided: the names code in the module can use, for a model to read.
+    ``leave_out`` is the function being asked about."""
+    lines = [" ".join(text(n).split()) for n in root.named_children if n.type in _IMPORTS]
+    for node in _top_level_definitions(root):
+        if node.type == "function_definition":
+            if node != leave_out:
+                lines.append(f"{written_header(node)} ...")
+            continue
+        lines.append(written_header(node))
+        for member in _top_level_definitions(node.child_by_field_name("body")):
+            if member.type == "function_definition" and member != leave_out:
+                lines.append(f"    {written_header(member)} ...")
+    return "\n".join(lines)[:OUTLINE_CHARS]
+
+
+def header_end(definition: Node) -> int:
+    """The byte just after the ``:`` that ends a def or class header."""
+    body = definition.child_by_field_name("body")
+    limit = body.start_byte if body is not None else definition.end_byte
+    colons = [c for c in definition.children if c.type == ":" and c.end_byte <= limit]
+    return colons[-1].end_byte if colons else limit
+
+
+def written_header(definition: Node) -> str:
+    """``def f(x: int) -> 'T':`` as the source writes it, on one line."""
+    data = (definition.text or b"")[: header_end(definition) - definition.start_byte]
+    return " ".join(data.decode("utf-8", "replace").split())
+
+
 def _bases(class_node: Node) -> list[str]:
     supers = class_node.child_by_field_name("superclasses")
     if supers is None:

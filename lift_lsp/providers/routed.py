@@ -14,19 +14,13 @@ if TYPE_CHECKING:
 
     from lift_lsp.analysis.context import FunctionUnit
 
-MODULE_CONTEXT_CHARS = 4000
-
 
 def module_context(unit: FunctionUnit) -> str:
-    """The other definitions' signatures, which a model needs to name types correctly."""
-    lines: list[str] = []
-    for other in unit.module.functions():
-        if other.qualname == unit.qualname:
-            continue
-        first = other.source.split(":\n", 1)[0].strip()
-        lines.append(first if first.endswith(")") or "->" in first else first + ":")
-    imports = [f"{name} = {target}" for name, target in unit.module.imports.items()]
-    return "\n".join([*imports, *lines])[:MODULE_CONTEXT_CHARS]
+    """The module's imports and other definitions' headers, which a model needs to name
+    types as the module does."""
+    from lift_lsp.holes.defs import module_outline
+
+    return module_outline(unit.module.doc.tree.root_node, unit.node)
 
 
 def targets(unit: FunctionUnit) -> list[str]:
