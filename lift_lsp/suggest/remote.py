@@ -54,24 +54,26 @@ def code_context(analysis: Analysis, start: int, end: int) -> str:
 
 
 def fill_inputs(analysis: Analysis, offset: int) -> dict[str, Any] | None:
+    found = _inputs_and_types(analysis, offset)
+    return found[0] if found is not None else None
+
+
+def _inputs_and_types(
+    analysis: Analysis, offset: int
+) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """SuggestHoleFill's inputs at the hole, and the known types of the names in scope
+    (for checking the answers), from one look at the scope."""
     hole = analysis.hole_at(offset)
     if hole is None:
         return None
-    description = analysis.describe(hole)
-    bindings = [f"{b.name}: {b.type or 'unknown'} ({b.kind})" for b in description.bindings[:40]]
-    return {
+    visible = analysis.describe(hole).bindings
+    inputs = {
         "code_context": code_context(analysis, hole.start, hole.end),
         "expected_type": hole.expected_type or "unknown",
-        "bindings": bindings,
+        "bindings": [f"{b.name}: {b.type or 'unknown'} ({b.kind})" for b in visible[:40]],
         "rejected": [],
     }
-
-
-def _types_in_scope(analysis: Analysis, offset: int) -> dict[str, str]:
-    hole = analysis.hole_at(offset)
-    if hole is None:
-        return {}
-    return {b.name: b.type for b in analysis.describe(hole).bindings if b.type}
+    return inputs, {b.name: b.type for b in visible if b.type}
 
 
 def problem_with(
@@ -116,15 +118,16 @@ async def remote_suggestions(
     from lift_lsp.providers.router import NoAnswer
     from lift_lsp.signatures import SuggestHoleFill
 
-    chain = router.chain("SuggestHoleFill", path=path, override=override)
-    inputs = fill_inputs(analysis, offset)
-    if chain == ["local"] or inputs is None:
+    if router.chain("SuggestHoleFill", path=path, override=override) == ["local"]:
         return None
+    found = _inputs_and_types(analysis, offset)
+    if found is None:
+        return None
+    inputs, types = found
     hole = analysis.hole_at(offset)
     assert hole is not None
     as_statement = hole.kind is HoleKind.BODY
     expected = hole.expected_type
-    types = _types_in_scope(analysis, offset)
     rate = acceptance_rate(*acceptance)
     kept: dict[str, Suggestion] = {}
     dropped: list[tuple[str, str]] = []
