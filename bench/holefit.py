@@ -288,6 +288,7 @@ class Outcome:
     candidates: int = 0
     expected_known: bool = False  # the engine knew the type expected at the hole
     confidence: float | None = None  # of the first fill
+    requested: bool = False  # a hole only on request: diagnostics pass over this `...`
 
 
 def rank_of(suggestions: Sequence[Suggestion], original: str) -> tuple[int | None, int | None]:
@@ -311,16 +312,21 @@ def analyse(source: bytes, site: Site) -> tuple[Analysis, int]:
 
 def run_site(source: bytes, site: Site, ranker: Ranker | None = None) -> Outcome:
     analysis, offset = analyse(source, site)
-    result = suggest(analysis, offset, limit=ALL, ranker=ranker)
+    # As `lift-lsp suggest` and completion ask: at the user's request (a `...` the
+    # diagnostics pass over as a sentinel, `isinstance(x, ...)`, is answered too).
+    result = suggest(analysis, offset, limit=ALL, ranker=ranker, on_request=True)
     if result.hole is None:
         return Outcome(site, False, None, None)
+    requested = analysis.hole_at(offset) is None
     rank, partial = rank_of(result.suggestions, site.original)
     want = normalise(site.original)
     shown = [(s.features, normalise(s.text) == want) for s in result.suggestions[:SHOWN]]
     top = [s.text for s in result.suggestions[:3]]
     known = result.expected_type is not None
     first = result.suggestions[0].confidence if result.suggestions else None
-    return Outcome(site, True, rank, partial, shown, top, len(result.suggestions), known, first)
+    return Outcome(
+        site, True, rank, partial, shown, top, len(result.suggestions), known, first, requested
+    )
 
 
 def summarise(outcomes: Sequence[Outcome]) -> dict[str, float]:
@@ -736,6 +742,9 @@ def main(argv: list[str] | None = None) -> int:
         "original_is_target_name_in_list": sum(o.rank is not None for o in same_name),
         # `self.x = ...` answered with `self.x` itself.
         "assignments": sum(o.found and o.site.left is not None for o in outcomes),
+        # Holes only on request (`Path(...)`, `isinstance(x, ...)`), and how they fare.
+        "requested": sum(o.requested for o in outcomes),
+        "requested_top5": sum(o.requested and o.rank is not None and o.rank <= 5 for o in outcomes),
         "top_fill_is_assignment_target": sum(
             bool(o.site.left and o.top and normalise(o.top[0]) == normalise(o.site.left))
             for o in outcomes
@@ -796,6 +805,11 @@ def main(argv: list[str] | None = None) -> int:
         f" first fill is the assignment's own target (`self.x = self.x`):"
         f" {diagnostics['top_fill_is_assignment_target']} of {diagnostics['assignments']}"
         " assignments"
+    )
+    print(
+        f"holes only on request (diagnostics read the `...` as a sentinel, as in"
+        f" `isinstance(x, ...)`): {diagnostics['requested']}, original in the first five at"
+        f" {diagnostics['requested_top5']}"
     )
 
     if args.misses:

@@ -121,7 +121,11 @@ def main_suggest(args: Any) -> int:
             errors.append({"path": shown, "message": analysis.message})
             continue
         offset, clamped = analysis.doc.offset_at(Position(row - 1, col - 1))
-        result = suggest(analysis, offset, limit=args.limit, ranker=ranker) if not clamped else None
+        result = (
+            None
+            if clamped
+            else suggest(analysis, offset, limit=args.limit, ranker=ranker, on_request=True)
+        )
         entry: dict[str, Any] = {
             "path": shown,
             "location": {"row": row, "column": col},

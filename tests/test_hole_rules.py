@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from lift_lsp.holes import Hole, HoleKind, find_holes
+from lift_lsp.holes.analysis import Analysis
 from lift_lsp.syntax.document import Position, SourceDocument
 
 
@@ -677,3 +678,74 @@ def test_ellipsis_inside_match_subject_call_is_a_value() -> None:
                 return ...
     """
     assert [h.name for h in holes_of(src)] == ["__init__#1", "f#1"]
+
+
+# -- holes on request: the user asks for fills at a `...` the rules read as a value ------
+
+
+def _at_ellipsis(src: str, marker: str = "...") -> tuple[Analysis, int]:
+    """The analysis of ``src`` and the offset of the last ``marker``'s ``...``."""
+    doc = SourceDocument(textwrap.dedent(src))
+    at = doc.data.rindex(marker.encode()) + marker.index("...")
+    return Analysis(doc, "m.py"), at
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "isinstance(x, ...)",
+        "type(...)",
+        'getattr(o, "n", ...)',
+        "d.get(k, ...)",
+        "f(default=...)",
+        "Path(...)",
+        "[1, ...]",
+        "... if a else b",
+    ],
+)
+def test_a_value_ellipsis_is_a_hole_on_request_only(expr: str) -> None:
+    analysis, at = _at_ellipsis(f"def g(x, a, b, o, d, k):\n    return {expr}\n")
+    assert analysis.holes == []  # diagnostics stay quiet
+    assert analysis.hole_at(at) is None
+    for offset in (at, at + 3):  # on the `...` and just after it
+        hole = analysis.hole_at(offset, on_request=True)
+        assert hole is not None, offset
+        assert (hole.kind, hole.start, hole.end) == (HoleKind.EXPRESSION, at, at + 3)
+        column = at - analysis.doc.data.rindex(b"\n", 0, at)  # 1-based
+        assert hole.name == f"g@2:{column}"
+
+
+def test_a_store_into_another_object_is_a_hole_on_request() -> None:
+    analysis, at = _at_ellipsis("def f(param):\n    param.default = ...\n")
+    assert analysis.holes == []
+    hole = analysis.hole_at(at, on_request=True)
+    assert hole is not None
+    assert hole.function == "f"
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "def f(x: tuple[int, ...]) -> None:\n    return None\n",  # an annotation
+        "def f(x):\n    return x[..., 0]\n",  # a subscript
+        "def f(x=...):\n    return x\n",  # a sentinel default
+        "def f(x):\n    return x is ...\n",  # a sentinel comparison
+        "def f():\n    x: EllipsisType = ...\n    return x\n",  # Ellipsis by its type
+        "class P(Protocol):\n    def m(self) -> int:\n        return isinstance(1, ...)\n",
+        "def f():\n    try:\n        pass\n    except E:\n        ...\n",  # a statement
+        "def f():\n    return 1\n",  # no `...` at all
+    ],
+)
+def test_on_request_never_reaches_declarations_types_or_statements(src: str) -> None:
+    doc = SourceDocument(src)
+    at = doc.data.rfind(b"...") if b"..." in doc.data else doc.data.rindex(b"1")
+    analysis = Analysis(doc, "m.py")
+    assert analysis.hole_at(at, on_request=True) is None
+
+
+def test_on_request_respects_stubs_and_disabled_kinds() -> None:
+    src = "def g(x):\n    return isinstance(x, ...)\n"
+    at = src.index("...")
+    assert Analysis(SourceDocument(src), "m.pyi").hole_at(at, on_request=True) is None
+    only_bodies = Analysis(SourceDocument(src), "m.py", kinds={HoleKind.BODY})
+    assert only_bodies.hole_at(at, on_request=True) is None

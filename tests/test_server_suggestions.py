@@ -308,12 +308,15 @@ async def code_actions(
     rng: lsp.Range,
     diagnostics: list[lsp.Diagnostic] | None = None,
     only: list[lsp.CodeActionKind] | None = None,
+    trigger: lsp.CodeActionTriggerKind | None = None,
 ) -> list[lsp.CodeAction | lsp.Command] | None:
     return await client.text_document_code_action_async(
         lsp.CodeActionParams(
             text_document=lsp.TextDocumentIdentifier(uri=uri),
             range=rng,
-            context=lsp.CodeActionContext(diagnostics=diagnostics or [], only=only),
+            context=lsp.CodeActionContext(
+                diagnostics=diagnostics or [], only=only, trigger_kind=trigger
+            ),
         )
     )
 
@@ -387,6 +390,48 @@ async def test_code_actions_fill_the_hole(client: LanguageClient, tmp_path: Path
     assert await code_actions(client, uri, cursor, only=[lsp.CodeActionKind.Source]) is None
     away = lsp.Range(start=lsp.Position(line=0, character=2), end=lsp.Position(line=0, character=2))
     assert await code_actions(client, uri, away) is None
+
+
+SENTINEL_SOURCE = """\
+from pathlib import Path
+
+
+class Store:
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def base(self) -> Path:
+        return Path(...)
+"""
+SENTINEL_LINE = 8
+
+
+async def test_a_sentinel_ellipsis_is_filled_when_asked(client: LanguageClient, tmp_path: Path):
+    """``Path(...)`` reads as a required-argument marker, so no diagnostic; a user who
+    asks for completion, or invokes code actions there, gets fills all the same."""
+    encoding = client.encoding  # type: ignore[attr-defined]
+    await start(client, tmp_path)
+    uri = (tmp_path / "circle.py").as_uri()
+    open_doc(client, uri, SENTINEL_SOURCE)
+    assert await diagnostics_for(client, uri, 1) == []
+    items = await completion_at_hole(client, uri, SENTINEL_LINE, SENTINEL_SOURCE)
+    assert "self.root" in [i.label for i in items[:3]]
+    edit = items[0].text_edit
+    assert isinstance(edit, lsp.TextEdit)
+    assert edit.range == hole_range(SENTINEL_SOURCE, SENTINEL_LINE, encoding)
+
+    cursor = hole_range(SENTINEL_SOURCE, SENTINEL_LINE, encoding)
+    cursor = lsp.Range(start=cursor.start, end=cursor.start)
+    # The editor's own lightbulb (automatic, or a client that does not say) stays dark.
+    assert await code_actions(client, uri, cursor) is None
+    automatic = lsp.CodeActionTriggerKind.Automatic
+    assert await code_actions(client, uri, cursor, trigger=automatic) is None
+    invoked = lsp.CodeActionTriggerKind.Invoked
+    actions = await code_actions(client, uri, cursor, trigger=invoked)
+    assert actions is not None
+    assert [the_edit(a, uri).new_text for a in actions] == [i.label for i in items[:3]]
+    filled = apply(SENTINEL_SOURCE, the_edit(actions[0], uri), encoding)
+    assert filled.splitlines()[SENTINEL_LINE] == f"        return Path({items[0].label})"
 
 
 # -- feedback -----------------------------------------------------------------------------

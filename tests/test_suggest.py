@@ -481,3 +481,28 @@ def test_fitting_moves_only_what_the_feedback_speaks_about() -> None:
 )
 def test_sure_type_conflicts(actual: str | None, expected: str, sure: bool) -> None:
     assert conflicts(actual, expected, lambda name: name == "Circle") is sure
+
+
+def test_a_sentinel_ellipsis_gets_fills_only_on_request(tmp_path: Path) -> None:
+    src = "def check(value: object, kind: type) -> bool:\n    return isinstance(value, ...)\n"
+    analysis = Analysis(SourceDocument(src), "m.py")
+    at = src.index("...")
+    assert suggest(analysis, at).hole is None  # a diagnostic-only caller sees no hole
+    result = suggest(analysis, at, on_request=True)
+    assert result.hole is not None
+    assert result.hole.name == "check@2:30"
+    assert "kind" in [s.text for s in result.suggestions[:3]]
+
+    (tmp_path / "m.py").write_text(src)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lift_lsp", "suggest", "m.py:2:30", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (entry,) = json.loads(proc.stdout)["results"]
+    assert entry["hole"] == {"kind": "expression", "name": "check@2:30", "expected_type": None}
+    assert entry["suggestions"][0]["text"] == result.suggestions[0].text

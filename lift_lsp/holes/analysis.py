@@ -37,6 +37,7 @@ class Analysis:
         self.doc = doc
         self.path = path
         self._finder = HoleFinder(doc, module_name=module_name_for(path))
+        self.kinds = kinds
         self.holes: list[Hole] = [] if is_stub_path(path) else self._finder.run(kinds)
         self._starts = [h.start for h in self.holes]
 
@@ -45,11 +46,17 @@ class Analysis:
         """The module's definitions (built on first use)."""
         return self._finder.index
 
-    def hole_at(self, offset: int) -> Hole | None:
-        """The hole whose range contains ``offset`` (its end included: the cursor after ``...``)."""
+    def hole_at(self, offset: int, *, on_request: bool = False) -> Hole | None:
+        """The hole whose range contains ``offset`` (its end included: the cursor after ``...``).
+
+        ``on_request``: the user asked for fills at ``offset``, so a ``...`` the rules
+        read as Ellipsis used as a value counts too (``HoleFinder.requested_at``).
+        """
         i = bisect.bisect_right(self._starts, offset) - 1
         if i >= 0 and self.holes[i].start <= offset <= self.holes[i].end:
             return self.holes[i]
+        if on_request and HoleKind.EXPRESSION in self.kinds and not is_stub_path(self.path):
+            return self._finder.requested_at(offset)
         return None
 
     def next_hole(self, offset: int, *, backwards: bool = False) -> Hole | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from tree_sitter import Node
@@ -133,7 +133,29 @@ class HoleFinder:
             self._helper_modules.add(text(alias))
 
     # -- `...` ---------------------------------------------------------------------------
-    def _classify_ellipsis(self, node: Node) -> _Found | None:
+    def requested_at(self, offset: int) -> Hole | None:
+        """The ``...`` at ``offset`` as an expression hole, where the rules read it as
+        Ellipsis used as a value or a sentinel (``isinstance(x, ...)``, ``Path(...)``,
+        ``d.get(k, ...)``).
+
+        Diagnostics pass over those so as not to cry wolf; a user who asks for fills
+        there (completion, an invoked code action, ``lift-lsp suggest``) means it as a
+        placeholder. Declarations, annotations, subscripts and ``EllipsisType`` stay out.
+        """
+        root = self.doc.tree.root_node
+        for at in (offset, offset - 1):  # the cursor may sit just after the `...`
+            node = root.named_descendant_for_byte_range(max(at, 0), max(at, 0))
+            if node is None or node.type != "ellipsis":
+                continue
+            hit = self._classify_ellipsis(node, on_request=True)
+            if hit is None or hit.kind is not HoleKind.EXPRESSION:
+                return None
+            hole = self._materialise([hit])[0]
+            row, col = node.start_point
+            return replace(hole, name=hole.name.split("#", 1)[0] + f"@{row + 1}:{col + 1}")
+        return None
+
+    def _classify_ellipsis(self, node: Node, *, on_request: bool = False) -> _Found | None:
         child = node
         for depth, anc in enumerate(ancestors(node)):
             if depth > MAX_EXPRESSION_DEPTH:
@@ -162,9 +184,24 @@ class HoleFinder:
             if self._declares(node):
                 return None
             return _Found(node, HoleKind.BODY, True, func=func)
-        if self._declares(node) or self._ellipsis_as_value(node, parent):
+        if self._declares(node):
+            return None
+        if on_request:
+            if self._ellipsis_typed(node, parent) or parent.type in ("subscript", "slice"):
+                return None
+        elif self._ellipsis_as_value(node, parent):
             return None
         return _Found(node, HoleKind.EXPRESSION, False)
+
+    def _ellipsis_typed(self, node: Node, parent: Node) -> bool:
+        """Annotated or returned as ``EllipsisType``: Ellipsis, whoever asks."""
+        if parent.type in ("assignment", "augmented_assignment"):
+            declared = parent.child_by_field_name("type")
+            return declared is not None and _mentions_ellipsis_type(text(declared))
+        if parent.type in ("return_statement", "lambda"):
+            ann = self.expected.of(node)
+            return ann is not None and _mentions_ellipsis_type(ann)
+        return False
 
     def _ellipsis_as_value(self, node: Node, parent: Node) -> bool:
         """True where ``...`` is the Ellipsis object used as data or as a sentinel.

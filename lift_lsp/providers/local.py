@@ -136,7 +136,7 @@ def _hole_fills(inputs: dict[str, Any]) -> dspy.Prediction:
         return dspy.Prediction(suggestions=[])
     text = context[:at] + "..." + context[at + len(HOLE_MARK) :]
     offset = len(context[:at].encode("utf-8", "surrogatepass"))
-    result = suggest(Analysis(SourceDocument(text), None), offset)
+    result = suggest(Analysis(SourceDocument(text), None), offset, on_request=True)
     rejected = {r.split(":", 1)[0] for r in inputs.get("rejected") or []}
     return dspy.Prediction(
         suggestions=[

@@ -394,7 +394,7 @@ async def resolve(ls: LiftServer, entry: ShownHole) -> int:
         return 0
     doc = entry.doc
     try:
-        hole = doc.analysis(ls.settings_for(doc)).hole_at(entry.start)
+        hole = doc.analysis(ls.settings_for(doc)).hole_at(entry.start, on_request=True)
     except Exception:
         log.exception("re-analysing %s for feedback", doc.uri)
         return 0

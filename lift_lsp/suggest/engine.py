@@ -117,9 +117,12 @@ def suggest(
     *,
     limit: int = 10,
     ranker: Ranker | None = None,
+    on_request: bool = False,
 ) -> SuggestResult:
-    """Fills for the hole containing ``offset``; no hole there gives no suggestions."""
-    hole = analysis.hole_at(offset)
+    """Fills for the hole containing ``offset``; no hole there gives no suggestions.
+
+    ``on_request``: the user asked at ``offset`` (see ``Analysis.hole_at``)."""
+    hole = analysis.hole_at(offset, on_request=on_request)
     if hole is None:
         return SuggestResult(None, [])
     ranker = ranker or Ranker()

@@ -63,7 +63,7 @@ def _inputs_and_types(
 ) -> tuple[dict[str, Any], dict[str, str]] | None:
     """SuggestHoleFill's inputs at the hole, and the known types of the names in scope
     (for checking the answers), from one look at the scope."""
-    hole = analysis.hole_at(offset)
+    hole = analysis.hole_at(offset, on_request=True)  # the caller found it first
     if hole is None:
         return None
     visible = analysis.describe(hole).bindings
@@ -124,7 +124,7 @@ async def remote_suggestions(
     if found is None:
         return None
     inputs, types = found
-    hole = analysis.hole_at(offset)
+    hole = analysis.hole_at(offset, on_request=True)  # the caller found it first
     assert hole is not None
     as_statement = hole.kind is HoleKind.BODY
     expected = hole.expected_type

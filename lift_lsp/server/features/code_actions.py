@@ -48,15 +48,18 @@ def title(text: str, route: str | None = None) -> str:
 def _holes(ls: LiftServer, doc: OpenDocument, params: lsp.CodeActionParams) -> list[Hole]:
     analysis = doc.analysis(ls.settings_for(doc))
     positions = [
-        d.range.start
+        (d.range.start, False)
         for d in params.context.diagnostics
         if d.source == SOURCE and str(d.code or "").startswith("hole.")
     ]
-    positions += [params.range.start, params.range.end]
+    # Asked for by hand (not the editor's automatic lightbulb): a `...` the diagnostics
+    # pass over as Ellipsis used as a value is offered fills too.
+    invoked = params.context.trigger_kind == lsp.CodeActionTriggerKind.Invoked
+    positions += [(params.range.start, invoked), (params.range.end, invoked)]
     found: dict[int, Hole] = {}
-    for position in positions:
+    for position, on_request in positions:
         offset, clamped = doc.source.offset_at(from_lsp_position(position), ls.encoding)
-        hole = None if clamped else analysis.hole_at(offset)
+        hole = None if clamped else analysis.hole_at(offset, on_request=on_request)
         if hole is not None:
             found.setdefault(hole.start, hole)
     return list(found.values())

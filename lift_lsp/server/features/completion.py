@@ -74,10 +74,13 @@ async def suggestions_at(
 ) -> SuggestResult | None:
     """The fills for the hole at ``offset``, or ``None`` if there is no hole there.
 
+    The user asked at ``offset``, so a ``...`` the diagnostics pass over as Ellipsis
+    used as a value counts as a hole here (``Analysis.hole_at(on_request=True)``).
+
     The hole is looked up first; only then is the ranker fetched (which may wait for
     the store the first time) and the document analysed again if it changed meanwhile.
     """
-    if doc.analysis(ls.settings_for(doc)).hole_at(offset) is None:
+    if doc.analysis(ls.settings_for(doc)).hole_at(offset, on_request=True) is None:
         return None
     revision = doc.revision
     ranker = await current_ranker(ls)
@@ -88,7 +91,8 @@ async def suggestions_at(
     from lift_lsp.suggest.engine import suggest  # loaded after start-up (see lifecycle)
 
     try:
-        result = suggest(doc.analysis(ls.settings_for(doc)), offset, limit=limit, ranker=ranker)
+        analysis = doc.analysis(ls.settings_for(doc))
+        result = suggest(analysis, offset, limit=limit, ranker=ranker, on_request=True)
     except Exception as exc:  # an engine failure is logged, never an error in the editor
         log.exception("suggesting fills in %s", doc.uri)
         ls.log(
