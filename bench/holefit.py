@@ -494,7 +494,7 @@ def all_fills(source: bytes, site: Site) -> tuple[Fills, dict[str, float]] | Non
     """Every fill's features and whether it is the original, and the hole's features
     (None: no hole there)."""
     analysis, offset = analyse(source, site)
-    result = suggest(analysis, offset, limit=ALL)
+    result = suggest(analysis, offset, limit=ALL, on_request=True)
     if result.hole is None:
         return None
     want = normalise(site.original)

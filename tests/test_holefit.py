@@ -103,7 +103,11 @@ def test_every_replacement_is_valid_python_with_the_hole_at_the_offset() -> None
 def test_the_original_is_found_among_the_fills() -> None:
     assert run_site(MODULE, site("text", "return")).rank == 1
     assert run_site(MODULE, site("bigger", "return")).rank == 1
-    assert run_site(MODULE, site("c.name", "attribute-argument")).rank == 1
+    # Two str fills, `c.name` and the literal `"copy"` written nearby: their order is
+    # the ranker's call; the harness must find the original among the first.
+    name = run_site(MODULE, site("c.name", "attribute-argument"))
+    assert name.rank in (1, 2)
+    assert {*name.top[:2]} == {"c.name", '"copy"'}
     composite = run_site(MODULE, site("math.pi * r * r", "return"))
     assert composite.found
     # Written nowhere else in the module (the hole is where it was): not among the fills.

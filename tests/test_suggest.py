@@ -15,6 +15,7 @@ from lift_lsp.holes.analysis import Analysis
 from lift_lsp.suggest.engine import Suggestion, parses_in_place, suggest
 from lift_lsp.suggest.nearby import free_names
 from lift_lsp.suggest.ranker import NONE, Ranker
+from lift_lsp.suggest.renamed import rename
 from lift_lsp.suggest.typecompat import conflicts, fits, split_union
 from lift_lsp.syntax.document import SourceDocument
 
@@ -506,3 +507,50 @@ def test_a_sentinel_ellipsis_gets_fills_only_on_request(tmp_path: Path) -> None:
     (entry,) = json.loads(proc.stdout)["results"]
     assert entry["hole"] == {"kind": "expression", "name": "check@2:30", "expected_type": None}
     assert entry["suggestions"][0]["text"] == result.suggestions[0].text
+
+
+@pytest.mark.parametrize(
+    ("expr", "old", "new", "made"),
+    [
+        ("int(value)", "value", "number", "int(number)"),
+        ("end.day + end.month", "end", "start", "start.day + start.month"),
+        ("f(value, value=value)", "value", "x", "f(x, value=x)"),  # the keyword stays
+        ("obj.value(value)", "value", "x", "obj.value(x)"),  # the attribute stays
+        ('d["value"] or value', "value", "x", 'd["value"] or x'),  # a string stays
+        ('f"{value}"', "value", "x", None),  # inside an f-string field: not rewritten
+        ("values[value_index]", "value", "x", "values[value_index]"),  # whole names only
+    ],
+)
+def test_renaming_touches_the_variable_only(
+    expr: str, old: str, new: str, made: str | None
+) -> None:
+    assert rename(expr, old, new) == made
+
+
+def test_a_shape_written_elsewhere_is_offered_with_a_variable_in_scope() -> None:
+    src = """
+    def first(value):
+        return int(value)
+
+    def second(text: str):
+        number = float(text)
+        whole = ...
+        return whole
+    """
+    got = fills(src, limit=100)
+    assert "int(number)" in got
+    assert "int(text)" in got
+    assert "int(value)" not in got  # `value` cannot be read in `second`
+
+
+def test_a_variable_out_of_reach_is_swapped_for_one_alike() -> None:
+    src = """
+    class Writer:
+        def write(self, path, stream):
+            return self.write_to_fs(path, stream)
+
+        def copy(self, path_, stream):
+            return ...
+    """
+    got = fills(src, limit=5)
+    assert "self.write_to_fs(path_, stream)" in got

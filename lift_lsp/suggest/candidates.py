@@ -12,7 +12,6 @@ carries the facts the ranker weighs.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,7 +30,15 @@ from lift_lsp.holes.defs import (
 )
 from lift_lsp.holes.model import Hole, HoleKind
 from lift_lsp.holes.scope import Binding, ScopeView
-from lift_lsp.suggest.nearby import Nearby, free_names, imported_names, visible_names
+from lift_lsp.suggest.nearby import (
+    Nearby,
+    free_names,
+    imported_names,
+    module_level_names,
+    visible_names,
+)
+from lift_lsp.suggest.renamed import features as rename_features
+from lift_lsp.suggest.renamed import renamed
 from lift_lsp.suggest.typecompat import conflicts, fits, split_union
 from lift_lsp.syntax.nodes import (
     assignment_of,
@@ -64,12 +71,6 @@ _SHAPES = {
     "none": "literal", "concatenated_string": "literal", "unary_operator": "literal",
 }  # fmt: skip
 _PROPERTIES = frozenset({"property", "cached_property"})
-_NOT_ONE_ARGUMENT = frozenset(
-    {"keyword_argument", "list_splat", "dictionary_splat", "generator_expression", "comment"}
-)
-#: Functions the code around calls with one argument, tried on the nearest variables.
-MAX_TEMPLATES = 4
-MAX_TEMPLATE_ARGS = 3
 
 
 def shape_kind(node_type: str) -> str:
@@ -398,7 +399,7 @@ class CandidateFinder:
         found += self._literals()
         found += self._neighbours()
         found += self._written()
-        found += self._templates()
+        found += self._renamed()
         found += self._imported()
         unique: dict[str, Candidate] = {}
         for c in found:
@@ -818,25 +819,8 @@ class CandidateFinder:
             )
         return out
 
-    def _templates(self) -> list[Candidate]:
-        """``str(error)`` where the code around writes ``str(x)``: a function called
-        there with one argument, applied to the nearest variables."""
-        uses: dict[str, int] = {}
-        for w in self.near.written.values():
-            node = w.node
-            if node.type != "call":
-                continue
-            fn = node.child_by_field_name("function")
-            args = node.child_by_field_name("arguments")
-            if fn is None or args is None or args.named_child_count != 1:
-                continue
-            if args.named_children[0].type in _NOT_ONE_ARGUMENT or fn.type == "call":
-                continue
-            callee = text(fn)
-            if "\n" not in callee:
-                uses[callee] = uses.get(callee, 0) + w.count
-        if not uses:
-            return []
+    def _renamed(self) -> list[Candidate]:
+        """``int(number)`` where the module writes ``int(value)``: see ``renamed.py``."""
         me = self.scope.params[0].name if self.cls is not None and self.scope.params else None
         values = [
             b
@@ -844,26 +828,36 @@ class CandidateFinder:
             if b.kind in ("parameter", "local")
             and b.name != me
             and not (b.type or "").startswith("(")
-        ][:MAX_TEMPLATE_ARGS]
+        ]
+        fixed = module_level_names(self.index, self.root) | ({me} if me else set())
+        made = renamed(
+            list(self.near.written.values()),
+            values,
+            fixed,
+            self.visible_names,
+            taken=lambda t: t in self.near.written,
+        )
         out = []
-        ranked = sorted(uses.items(), key=lambda kv: -kv[1])
-        for callee, n in [kv for kv in ranked if self.can_write(kv[0])][:MAX_TEMPLATES]:
-            rtype = self._call_type(callee)
-            for rank, b in enumerate(values):
-                feats = {"template": math.log1p(n), "arg_recency": 1 / (1 + rank)}
-                if self.ctx.func is not None and not self.near.loads_between(
-                    b.name, b.offset, self.ctx.hole.start
-                ):
-                    feats["arg_unread"] = 1.0
-                out.append(
-                    Candidate(
-                        f"{callee}({b.name})",
-                        rtype,
-                        "call",
-                        f"calls {callee} on {b.name}, as the code around does",
-                        feats,
-                    )
+        for r in made:
+            unread = self.ctx.func is not None and not self.near.loads_between(
+                r.value.name, r.value.offset, self.ctx.hole.start
+            )
+            node = r.source.node
+            callee = node.child_by_field_name("function") if node.type == "call" else None
+            rtype = (
+                self._call_type(text(callee))
+                if callee is not None and r.old not in free_names(text(callee))
+                else None
+            )
+            out.append(
+                Candidate(
+                    r.text,
+                    rtype,
+                    shape_kind(node.type),
+                    f"as {r.source.text} is written, with {r.value.name} for {r.old}",
+                    rename_features(r, name_similarity(r.value.name, r.old), unread),
                 )
+            )
         return out
 
     def _call_type(self, callee: str) -> str | None:

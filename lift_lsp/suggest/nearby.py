@@ -598,9 +598,18 @@ def imported_names(node: Node) -> list[str]:
     return out
 
 
+def module_level_names(index: ModuleIndex, root: Node) -> set[str]:
+    """``module_names`` and the builtins, worked out once per document version (the
+    index lives as long as the version); the caller must not change the set."""
+    found = index.memo.get("nearby.module_level_names")
+    if not isinstance(found, set):
+        found = index.memo["nearby.module_level_names"] = module_names(root) | _BUILTINS
+    return found
+
+
 def visible_names(index: ModuleIndex, root: Node, func: Node | None, offset: int) -> set[str]:
     """Every name that can be read at ``offset``: see the module doc."""
-    names = module_names(root) | _BUILTINS
+    names = set(module_level_names(index, root))
     scope_func = func
     while scope_func is not None:
         view = ScopeView(index, scope_func, offset, attributes=False)
