@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lift_lsp.holes.analysis import Analysis
+from lift_lsp.suggest.analogy import swap_words, word_map
 from lift_lsp.suggest.engine import Suggestion, parses_in_place, suggest
 from lift_lsp.suggest.nearby import free_names
 from lift_lsp.suggest.ranker import NONE, Ranker
@@ -554,3 +555,67 @@ def test_a_variable_out_of_reach_is_swapped_for_one_alike() -> None:
     """
     got = fills(src, limit=5)
     assert "self.write_to_fs(path_, stream)" in got
+
+
+@pytest.mark.parametrize(
+    ("sibling", "name", "words"),
+    [
+        ("user_state_path", "site_state_path", {"user": "site"}),
+        ("find_config_files", "find_cache_files", {"config": "cache"}),
+        ("_user_dir", "_site_dir", {"user": "site"}),
+        ("user_state_path", "state_path", None),  # other word counts
+        ("user_state_path", "user_state_path", None),  # the same name
+        ("a_b_c", "x_y_z", None),  # three words changed: not parallel
+    ],
+)
+def test_parallel_names_differ_by_a_word_or_two(
+    sibling: str, name: str, words: dict[str, str] | None
+) -> None:
+    assert word_map(sibling, name) == words
+
+
+def test_swapped_words_keep_their_case_and_whole_words() -> None:
+    text = 'Path(self.user_dir, env="XDG_USER_HOME", title="User", users=1)'
+    assert swap_words(text, {"user": "site"}) == (
+        'Path(self.site_dir, env="XDG_SITE_HOME", title="Site", users=1)'
+    )
+
+
+PARALLEL = """
+from pathlib import Path
+
+
+class Dirs:
+    @property
+    def user_state_dir(self) -> str:
+        return "~/.local/state"
+
+    @property
+    def site_state_dir(self) -> str:
+        return "/var/lib"
+
+    @property
+    def user_state_path(self) -> Path:
+        return Path(self.user_state_dir)
+
+    @property
+    def site_state_path(self) -> Path:
+        return Path(...)
+"""
+
+
+def test_a_parallel_definition_gives_the_fill() -> None:
+    src = textwrap.dedent(PARALLEL)
+    analysis = Analysis(SourceDocument(src), "m.py")
+    result = suggest(analysis, src.rindex("..."), on_request=True)
+    assert result.suggestions[0].text == "self.site_state_dir"
+    assert result.suggestions[0].features.get("analogy") == 1.0
+    # Also found as a property of the class: the first way found gives the rationale.
+    assert result.suggestions[0].rationale == "property of Dirs, type str"
+
+
+def test_no_parallel_fill_names_what_the_module_never_writes() -> None:
+    src = textwrap.dedent(PARALLEL).replace("site_state_dir", "system_state_dir", 1)
+    analysis = Analysis(SourceDocument(src), "m.py")
+    result = suggest(analysis, src.rindex("..."), on_request=True, limit=200)
+    assert "self.site_state_dir" not in [s.text for s in result.suggestions]

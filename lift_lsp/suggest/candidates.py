@@ -30,6 +30,7 @@ from lift_lsp.holes.defs import (
 )
 from lift_lsp.holes.model import Hole, HoleKind
 from lift_lsp.holes.scope import Binding, ScopeView
+from lift_lsp.suggest.analogy import analogies
 from lift_lsp.suggest.nearby import (
     Nearby,
     free_names,
@@ -400,6 +401,7 @@ class CandidateFinder:
         found += self._neighbours()
         found += self._written()
         found += self._renamed()
+        found += self._analogies()
         found += self._imported()
         unique: dict[str, Candidate] = {}
         for c in found:
@@ -818,6 +820,23 @@ class CandidateFinder:
                 )
             )
         return out
+
+    def _analogies(self) -> list[Candidate]:
+        """``self.site_state_dir`` in ``site_state_path`` where ``user_state_path``
+        returns ``Path(self.user_state_dir)``: see ``analogy.py``."""
+        stmt = statement_of(self.ctx.node)
+        made = analogies(self.index, self.data, self.ctx.func, stmt, self.ctx.node)
+        return [
+            Candidate(
+                fill,
+                None,
+                "expression" if "(" in fill or " " in fill else "attribute",
+                f"as {sibling} writes it",
+                {"analogy": 1.0},
+            )
+            for fill, sibling in made
+            if fill != self.ctx.assigned and self.can_write(fill)
+        ]
 
     def _renamed(self) -> list[Candidate]:
         """``int(number)`` where the module writes ``int(value)``: see ``renamed.py``."""
