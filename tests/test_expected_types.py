@@ -89,6 +89,59 @@ def test_unannotated_assignment_is_unknown() -> None:
     assert type_of("def f():\n    y = ...\n    return y\n") is None
 
 
+@pytest.mark.parametrize(
+    ("use", "expected"),
+    [
+        ("return total", "float"),  # returned by a `-> float` function
+        ("return scale(total)", "int"),  # passed to an annotated parameter
+        ("return scale(by=total)", "str"),  # by keyword
+        ("print(total)\n            return scale(total)", "int"),  # the first use that says
+    ],
+)
+def test_an_unannotated_variable_is_expected_as_it_is_used(use: str, expected: str) -> None:
+    src = f"""
+        def scale(amount: int, by: str = "") -> float:
+            return amount * 2.0
+
+        def f() -> float:
+            total = ...
+            {use}
+    """
+    assert type_of(src) == expected
+
+
+@pytest.mark.parametrize(
+    "between",
+    [
+        "total = total.strip()",  # bound again first
+        "total += 1",
+        "for total in range(3): pass",
+        "with open('f') as total: pass",
+    ],
+)
+def test_a_variable_bound_again_before_its_use_says_nothing(between: str) -> None:
+    src = f"""
+        def f() -> float:
+            total = ...
+            {between}
+            return total
+    """
+    assert type_of(src) is None
+
+
+def test_a_keyword_of_the_same_name_is_not_a_use() -> None:
+    src = """
+        def scale(amount: int, total: str = "") -> float:
+            return amount * 2.0
+
+        def f() -> float:
+            total = ...
+            scale(1, total=None)
+            return total
+    """
+    assert type_of(src) == "float"
+
+
 # -- call arguments -----------------------------------------------------------------------
 
 

@@ -127,7 +127,8 @@ class ExpectedTypes:
             return None
         scope = self.scope(assignment)
         if left.type == "identifier":
-            return _declared_type(assignment, text(left))
+            declared = _declared_type(assignment, text(left))
+            return declared if declared is not None else self._used_as(assignment, text(left), hops)
         if left.type == "attribute":
             obj = left.child_by_field_name("object")
             attr = left.child_by_field_name("attribute")
@@ -143,6 +144,26 @@ class ExpectedTypes:
                 for b in scope.attributes:
                     if b.name == wanted and b.offset != assignment.start_byte:
                         return b.type
+        return None
+
+    def _used_as(self, assignment: Node, name: str, hops: int) -> str | None:
+        """``x = <hole>`` then ``return x`` or ``f(x)``: the type the next read of ``x``
+        that has one expects — returned, or passed to an annotated parameter — unless
+        ``x`` is bound again first."""
+        func = enclosing_function(assignment)
+        body = func.child_by_field_name("body") if func is not None else None
+        if body is None:
+            return None
+        for node in _names_after(body, assignment.end_byte, name):
+            parent = node.parent
+            if parent is None or _binds(node, parent):
+                return None
+            if parent.type == "keyword_argument" and field_of(node) == "name":
+                continue  # `f(x=...)`: the keyword, not the variable
+            if parent.type in _TYPED_SINKS:
+                found = self.of(node, hops + 1)
+                if found is not None and found not in _SAYS_NOTHING:
+                    return found
         return None
 
     def _call_param(
@@ -239,6 +260,43 @@ def _type_arg(annotation: str | None, heads: set[str] | frozenset[str], index: i
     if head.endswith(("tuple", "Tuple")) and len(args) == 2 and args[1] == "...":
         return args[0]
     return args[index] if index < len(args) else None
+
+
+#: Where a read of a variable is given a type by the code: returned, or passed on.
+_TYPED_SINKS = frozenset({"return_statement", "argument_list", "keyword_argument"})
+_BINDING_PARENTS = frozenset(
+    {"pattern_list", "tuple_pattern", "list_pattern", "for_statement", "as_pattern_target"}
+)
+#: Types a use can expect that say nothing of the value (`print(x)`).
+_SAYS_NOTHING = frozenset({"object", "Any", "typing.Any"})
+#: Reads of a variable looked at, at most, for the type it is used as.
+_MAX_USES = 8
+
+
+def _names_after(body: Node, start: int, name: str) -> list[Node]:
+    """The first few identifiers ``name`` in ``body`` after ``start``, in order."""
+    found: list[Node] = []
+    stack = [body]
+    while stack and len(found) < _MAX_USES:
+        node = stack.pop()
+        if node.end_byte <= start:
+            continue
+        if node.type == "identifier":
+            if node.start_byte >= start and text(node) == name:
+                found.append(node)
+            continue
+        stack.extend(reversed(node.children))
+    return found
+
+
+def _binds(node: Node, parent: Node) -> bool:
+    """``name`` is bound here (assigned, a loop target, ``as name``), not read."""
+    field = field_of(node)
+    if parent.type in ("assignment", "augmented_assignment") and field == "left":
+        return True
+    if parent.type in ("for_statement", "for_in_clause") and field == "left":
+        return True
+    return parent.type in _BINDING_PARENTS
 
 
 def _declared_type(assignment: Node, name: str) -> str | None:
