@@ -311,6 +311,25 @@ def test_the_pattern_of_neighbouring_keywords_is_followed() -> None:
     assert top.index("args.color") < 3
 
 
+def test_a_neighbours_value_follows_the_word_its_key_changes() -> None:
+    src = """
+    from pathlib import Path
+
+    class Dirs:
+        def __init__(self, user_root, site_root):
+            self.user_dir = Path(user_root, "data")
+            self.site_dir = ...
+    """
+    got = suggestions(src)
+    texts = [s.text for s in got]
+    made = texts.index('Path(site_root, "data")')
+    assert made < 5  # behind `site_root` itself, which nothing has read yet
+    assert made < texts.index('Path(user_root, "data")')
+    assert got[made].features.get("neighbour") == 1.0
+    src_unknown = src.replace("site_root):", "system_root):")  # `site_root` is nowhere
+    assert 'Path(site_root, "data")' not in [s.text for s in suggestions(src_unknown)]
+
+
 def test_subscript_targets_are_named_by_their_key() -> None:
     src = """
     def parts_of(dt):

@@ -119,12 +119,12 @@ def analogies(
             if not (mapped.startswith(prefix) and mapped.endswith(suffix)):
                 continue
             fill = mapped[len(prefix) : len(mapped) - len(suffix)].strip()
-            if fill and fill != "..." and _names_exist(fill, data):
+            if fill and fill != "..." and names_exist(fill, data):
                 out.setdefault(fill, definition_name(sibling))
     return list(out.items())
 
 
-def _names_exist(fill: str, data: bytes) -> bool:
+def names_exist(fill: str, data: bytes) -> bool:
     """Every name the fill reads or gets (outside strings) is written in the module."""
     code = _STRING.sub('""', fill)
     names = set(_IDENT.findall(code)) | set(re.findall(r"\.\s*([A-Za-z_]\w*)", code))

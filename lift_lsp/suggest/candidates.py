@@ -30,7 +30,7 @@ from lift_lsp.holes.defs import (
 )
 from lift_lsp.holes.model import Hole, HoleKind
 from lift_lsp.holes.scope import Binding, ScopeView
-from lift_lsp.suggest.analogy import analogies
+from lift_lsp.suggest.analogy import analogies, names_exist, swap_words, word_map
 from lift_lsp.suggest.nearby import (
     Nearby,
     free_names,
@@ -738,9 +738,13 @@ class CandidateFinder:
             if other_key == key or not other_key.isidentifier():
                 continue
             pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(other_key)}(?![A-Za-z0-9_])")
-            if not pattern.search(value):
-                continue
-            made = pattern.sub(key.replace("\\", r"\\"), value)
+            if pattern.search(value):
+                made = pattern.sub(key.replace("\\", r"\\"), value)
+            else:  # `site_dir=Path(self.site_root)` after `user_dir=Path(self.user_root)`
+                words = word_map(other_key, key)
+                made = swap_words(value, words) if words else value
+                if made == value or not names_exist(made, self.data):
+                    continue
             if made in seen or not self.can_write(made):
                 continue
             seen.add(made)
