@@ -445,7 +445,7 @@ def learning_experiment(corpus: Corpus, train_n: int, eval_n: int, seed: int) ->
     for s in eval_sites:
         analysis, offset = analyse(corpus.sources[s.path], s)
         for ranker, bucket in ((Ranker(), built_in), (learned, fitted)):
-            result = suggest(analysis, offset, limit=ALL, ranker=ranker)
+            result = suggest(analysis, offset, limit=ALL, ranker=ranker, on_request=True)
             if result.hole is None:
                 bucket.append(Outcome(s, False, None, None))
                 continue

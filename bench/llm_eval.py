@@ -219,7 +219,7 @@ async def routed_sites(
     async def one(site: Any) -> Any:
         nonlocal answered
         analysis, offset = holefit.analyse(loaded.sources[site.path], site)
-        result = suggest(analysis, offset, limit=holefit.ALL)
+        result = suggest(analysis, offset, limit=holefit.ALL, on_request=True)
         if result.hole is None:
             return holefit.Outcome(site, False, None, None)
         async with slots:
