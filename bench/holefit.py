@@ -422,7 +422,7 @@ def simulated_feedback(outcomes: Sequence[Outcome]) -> list[FeedbackLike]:
     for o in outcomes:
         if not o.found or not o.shown:
             continue
-        key = f"{o.site.path}:{o.site.start}"
+        key = f"{o.site.path}#{o.site.start}"  # as the server's `uri#name@line`
         hit = any(ok for _, ok in o.shown)
         for i, (features, ok) in enumerate(o.shown):
             chosen = None if hit else o.site.original

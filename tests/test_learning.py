@@ -20,7 +20,9 @@ from lift_lsp.store import Store
 from lift_lsp.store.db import FeedbackRow
 from lift_lsp.suggest.learning import (
     MIN_HOLES,
+    KeyedGroup,
     evaluate,
+    file_of,
     groups_from_feedback,
     keyed_groups,
     learn,
@@ -130,6 +132,21 @@ def test_split_is_deterministic_and_holds_some_out() -> None:
     assert len(train) + len(held) == 50
     few = keyed_groups(predictable(3))
     assert len(split(few, seed=0)[1]) == 2
+
+
+def test_feedback_from_many_files_holds_out_whole_files() -> None:
+    groups = [
+        KeyedGroup(f"file:///m{f}.py#f#{h}@{h}", [({"a": 1.0}, True), ({}, False)])
+        for f in range(8)
+        for h in range(6)
+    ]
+    train, held = split(groups, seed=1)
+    assert held
+    assert {file_of(g.key) for g in train}.isdisjoint(file_of(g.key) for g in held)
+    few_files = [g for g in groups if file_of(g.key) in ("file:///m0.py", "file:///m1.py")]
+    train, held = split(few_files, seed=1)
+    shared = {file_of(g.key) for g in train} & {file_of(g.key) for g in held}
+    assert shared  # two files: the holes are split, not the files
 
 
 def test_sign_test() -> None:

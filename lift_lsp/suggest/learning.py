@@ -30,6 +30,8 @@ from lift_lsp.suggest.ranker import Group, Ranker
 if TYPE_CHECKING:
     from lift_lsp.store.db import FeedbackRow, Store
 
+#: Documents the feedback must span for whole documents to be held out.
+MIN_FILES = 5
 #: Fewer holes with usable feedback than this: nothing is learned.
 MIN_HOLES = 10
 #: The share of holes held out to score the rankers on.
@@ -110,9 +112,21 @@ def is_heldout(key: str, seed: int, share: float = HELDOUT_SHARE) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
+def file_of(key: str) -> str:
+    """The document of a hole key (``uri#name@line``)."""
+    return key.split("#", 1)[0]
+
+
 def split(groups: Sequence[KeyedGroup], seed: int) -> tuple[list[KeyedGroup], list[KeyedGroup]]:
-    """Train and held-out holes by a hash of the key; at least 2 (or 1) held out."""
-    heldout = [g for g in groups if is_heldout(g.key, seed)]
+    """Train and held-out holes by a hash of the key; at least 2 (or 1) held out.
+
+    When the feedback spans ``MIN_FILES`` documents or more, whole documents are held
+    out: a ranker is then judged on code it learned nothing from — holes of one file
+    share names and shapes, and a split inside files rewards learning them by heart.
+    """
+    files = {file_of(g.key) for g in groups}
+    by_file = len(files) >= MIN_FILES
+    heldout = [g for g in groups if is_heldout(file_of(g.key) if by_file else g.key, seed)]
     wanted = min(2, len(groups) - 1)
     if len(heldout) < wanted:
         # Too few by chance: hold out the holes whose hash comes first.
