@@ -585,6 +585,8 @@ def test_a_variable_out_of_reach_is_swapped_for_one_alike() -> None:
         ("user_state_path", "state_path", None),  # other word counts
         ("user_state_path", "user_state_path", None),  # the same name
         ("a_b_c", "x_y_z", None),  # three words changed: not parallel
+        ("_copy_items", "_bench_hole", None),  # nothing in common
+        ("user_data_dir", "site_config_dir", None),  # more changed than kept
     ],
 )
 def test_parallel_names_differ_by_a_word_or_two(
