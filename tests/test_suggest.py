@@ -181,25 +181,21 @@ def test_confidences_are_calibrated_shares_and_carry_the_ranker_version() -> Non
     assert 0.99 <= sum(s.confidence for s in result.suggestions) <= 1.01
 
 
-def test_cli_suggest_follows_the_contract(tmp_path: Path) -> None:
-    (tmp_path / "geo.py").write_text("def area(r: float) -> float:\n    return ...\n")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lift_lsp",
-            "suggest",
-            "geo.py:2:14",
-            "geo.py:1:1",
-            "--format",
-            "json",
-        ],
-        cwd=tmp_path,
+def suggest_cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``lift-lsp suggest ARGS`` run in ``folder``."""
+    return subprocess.run(
+        [sys.executable, "-m", "lift_lsp", "suggest", *args],
+        cwd=folder,
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
+
+
+def test_cli_suggest_follows_the_contract(tmp_path: Path) -> None:
+    (tmp_path / "geo.py").write_text("def area(r: float) -> float:\n    return ...\n")
+    proc = suggest_cli(tmp_path, "geo.py:2:14", "geo.py:1:1", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["version"] == 1
@@ -216,14 +212,7 @@ def test_cli_suggest_follows_the_contract(tmp_path: Path) -> None:
     }
     assert second["hole"] is None
     assert second["suggestions"] == []
-    bad = subprocess.run(
-        [sys.executable, "-m", "lift_lsp", "suggest", "geo.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert bad.returncode == 2
+    assert suggest_cli(tmp_path, "geo.py").returncode == 2
 
 
 def test_comprehension_variables_are_in_scope_of_the_element() -> None:
@@ -515,14 +504,7 @@ def test_a_sentinel_ellipsis_gets_fills_only_on_request(tmp_path: Path) -> None:
     assert "kind" in [s.text for s in result.suggestions[:3]]
 
     (tmp_path / "m.py").write_text(src)
-    proc = subprocess.run(
-        [sys.executable, "-m", "lift_lsp", "suggest", "m.py:2:30", "--format", "json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    proc = suggest_cli(tmp_path, "m.py:2:30", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     (entry,) = json.loads(proc.stdout)["results"]
     assert entry["hole"] == {"kind": "expression", "name": "check@2:30", "expected_type": None}
