@@ -117,6 +117,8 @@ def test_an_unannotated_variable_is_expected_as_it_is_used(use: str, expected: s
         "total += 1",
         "for total in range(3): pass",
         "with open('f') as total: pass",
+        "def inner(total: str) -> str: return total",  # a nested function's own `total`
+        "inner = lambda total=1: total",
     ],
 )
 def test_a_variable_bound_again_before_its_use_says_nothing(between: str) -> None:

@@ -265,8 +265,13 @@ def _type_arg(annotation: str | None, heads: set[str] | frozenset[str], index: i
 #: Where a read of a variable is given a type by the code: returned, or passed on.
 _TYPED_SINKS = frozenset({"return_statement", "argument_list", "keyword_argument"})
 _BINDING_PARENTS = frozenset(
-    {"pattern_list", "tuple_pattern", "list_pattern", "for_statement", "as_pattern_target"}
-)
+    {
+        "pattern_list", "tuple_pattern", "list_pattern", "for_statement", "as_pattern_target",
+        # A parameter of a nested function or lambda of the same name hides the variable.
+        "parameters", "lambda_parameters", "default_parameter", "typed_parameter",
+        "typed_default_parameter",
+    }
+)  # fmt: skip
 #: Types a use can expect that say nothing of the value (`print(x)`).
 _SAYS_NOTHING = frozenset({"object", "Any", "typing.Any"})
 #: Reads of a variable looked at, at most, for the type it is used as.
@@ -290,7 +295,8 @@ def _names_after(body: Node, start: int, name: str) -> list[Node]:
 
 
 def _binds(node: Node, parent: Node) -> bool:
-    """``name`` is bound here (assigned, a loop target, ``as name``), not read."""
+    """``name`` is bound here (assigned, a loop target, ``as name``, a parameter of a
+    nested function), not read."""
     field = field_of(node)
     if parent.type in ("assignment", "augmented_assignment") and field == "left":
         return True
