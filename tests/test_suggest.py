@@ -622,3 +622,27 @@ def test_no_parallel_fill_names_what_the_module_never_writes() -> None:
     analysis = Analysis(SourceDocument(src), "m.py")
     result = suggest(analysis, src.rindex("..."), on_request=True, limit=200)
     assert "self.site_state_dir" not in [s.text for s in result.suggestions]
+
+
+def test_a_parallel_definition_fills_a_body_hole_with_what_it_returns() -> None:
+    src = textwrap.dedent(PARALLEL).replace("return Path(...)", "...")
+    analysis = Analysis(SourceDocument(src), "m.py")
+    (hole,) = [h for h in analysis.holes if h.is_body]
+    got = [s.text for s in suggest(analysis, hole.start).suggestions]
+    assert got[0] == "return Path(self.site_state_dir)"
+    assert "return self.site_state_path" not in got  # the property returning itself
+
+
+def test_a_method_is_never_its_own_fill() -> None:
+    src = """
+    class Circle:
+        def __init__(self, radius: float) -> None:
+            self.radius = radius
+
+        @property
+        def area(self) -> float:
+            return ...
+    """
+    got = fills(src, limit=100)
+    assert "self.area" not in got
+    assert "self.radius" in got

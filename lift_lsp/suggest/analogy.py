@@ -107,6 +107,8 @@ def analogies(
         return []
     prefix = _squeeze(data[statement.start_byte : hole.start_byte].decode("utf-8", "replace"))
     suffix = _squeeze(data[hole.end_byte : statement.end_byte].decode("utf-8", "replace"))
+    if not prefix and not suffix:
+        prefix = "return "  # a body hole: what a sibling returns is returned here
     out: dict[str, str] = {}
     seen = 0
     for sibling, words in _siblings(index, func):

@@ -404,7 +404,10 @@ class CandidateFinder:
         found += self._analogies()
         found += self._imported()
         unique: dict[str, Candidate] = {}
+        itself = self._itself()
         for c in found:
+            if c.text == itself:
+                continue
             kept = unique.setdefault(c.text, c)
             if kept is not c:
                 for k, v in c.features.items():  # found twice: keep what each way knew
@@ -412,6 +415,13 @@ class CandidateFinder:
                 if kept.type is None:
                     kept.type = c.type
         return list(unique.values())
+
+    def _itself(self) -> str | None:
+        """``self.area`` in method ``area``: a property that returns itself never ends, and
+        a method is not its own value."""
+        if self.cls is None or not self.scope.params or self.ctx.func is None:
+            return None
+        return f"{self.scope.params[0].name}.{definition_name(self.ctx.func)}"
 
     def _bindings(self, visible: list[Binding]) -> list[Candidate]:
         out = []
