@@ -215,14 +215,18 @@ class Nearby:
         lo, hi = self.window
         cursor = _cursor(_EXPRESSIONS)
         cursor.set_byte_range(lo, hi)
-        found = cursor.captures(self.root).get("e", [])
+        # The order captures come in is not fixed for nodes that start together
+        # (`super()` and `super().f(x)`): sorted, so the same text gives the same fills.
+        found = sorted(
+            cursor.captures(self.root).get("e", []), key=lambda n: (n.start_byte, n.end_byte)
+        )
         f_lo, f_hi = (self.func.start_byte, self.func.end_byte) if self.func else (-1, -1)
         c_lo, c_hi = (self.cls.start_byte, self.cls.end_byte) if self.cls else (-1, -1)
         written = self.written
-        seen: set[int] = set()
+        seen: set[tuple[int, int]] = set()
         for node in found:
             start, end = node.start_byte, node.end_byte
-            if end - start > MAX_TEXT or start in seen:
+            if end - start > MAX_TEXT or (start, end) in seen:
                 continue
             if start <= hole_start and hole_end <= end:
                 continue  # the hole's own call, or the hole itself
@@ -240,7 +244,7 @@ class Nearby:
                 key = raw.decode("utf-8", "replace")
             if "..." in key:
                 continue
-            seen.add(start)
+            seen.add((start, end))
             w = written.get(key)
             if w is None:
                 w = written[key] = Written(key, node)
