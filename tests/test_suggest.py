@@ -646,3 +646,14 @@ def test_a_method_is_never_its_own_fill() -> None:
     got = fills(src, limit=100)
     assert "self.area" not in got
     assert "self.radius" in got
+
+
+def test_a_parallel_fill_keeps_the_siblings_spaces_inside_a_line() -> None:
+    src = """
+    def user_greeting() -> str:
+        return "Hello,  user"
+
+    def site_greeting() -> str:
+        return ...
+    """
+    assert '"Hello,  site"' in fills(src, limit=5)

@@ -9,11 +9,12 @@ Classes and modules are full of definitions written in parallel::
         return Path(...)
 
 The hole's function and a sibling (a method of the same class, or a function of the
-module) have names of as many ``_``-separated words, differing in one or two:
-``user`` → ``site``. Each simple statement of the sibling, with those words swapped
-(``USER`` → ``SITE`` too), that reads exactly as the hole's statement around the hole
-gives the fill: what stands where the hole is, ``self.site_state_dir``. A fill is kept
-only when every name it reads outside strings is written somewhere in the module.
+module) have names of as many ``_``-separated words, differing in one or two and
+keeping at least as many as they change: ``user`` → ``site``. Each simple statement of
+the sibling, with those words swapped (``USER`` → ``SITE`` too), that reads exactly as
+the hole's statement around the hole gives the fill: what stands where the hole is,
+``self.site_state_dir``. A fill is kept only when every name it reads outside strings
+is written somewhere in the module.
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ def swap_words(text: str, words: dict[str, str]) -> str:
 
 
 def _squeeze(text: str) -> str:
-    return " ".join(text.split())
+    """One line: line breaks and the indentation around them become one space (spaces
+    inside a line, as in a string literal, are kept: the fill is cut from this text)."""
+    return re.sub(r"\s*\n\s*", " ", text).strip()
 
 
 def _siblings(index: ModuleIndex, func: Node) -> Iterator[tuple[Node, dict[str, str]]]:
