@@ -217,7 +217,7 @@ class HoleFinder:
             children = parent.named_children
             return not (len(children) >= 2 and children[1].id == node.id)
         if kind in ("assignment", "augmented_assignment"):
-            return self._sentinel_store(parent)
+            return self._ellipsis_typed(node, parent) or self._sentinel_store(parent)
         if kind == "keyword_argument":
             key = parent.child_by_field_name("name")
             if key is not None and text(key) in _SENTINEL_PARAMS:
@@ -233,15 +233,12 @@ class HoleFinder:
             index = next((i for i, a in enumerate(positional) if a.id == node.id), -1)
             return self._sentinel_callee(call, index)
         if kind in ("return_statement", "lambda"):
-            ann = self.expected.of(node)
-            return ann is not None and _mentions_ellipsis_type(ann)
+            return self._ellipsis_typed(node, parent)
         return False
 
     def _sentinel_store(self, assignment: Node) -> bool:
         """``Required = ...`` (a constant naming Ellipsis) or ``other.attr = ...``."""
         ann = assignment.child_by_field_name("type")
-        if ann is not None and _mentions_ellipsis_type(text(ann)):
-            return True
         left = assignment.child_by_field_name("left")
         if left is None:
             return False
