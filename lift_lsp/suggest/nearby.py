@@ -61,7 +61,9 @@ MAX_EXPRESSIONS = 60
 
 _KEYWORDS = frozenset(keyword.kwlist)
 _BUILTINS = frozenset(dir(builtins))
-_TOKENS = re.compile(
+#: The tokens of an expression that matter for its names: strings (with their prefix),
+#: numbers, attribute names (after a dot), names (``kw``: a call's keyword, ``k=``).
+TOKENS = re.compile(
     r"""
     (?P<str>(?P<prefix>[rRbBuUfF]{0,3})(?:'''[\s\S]*?'''|\"\"\"[\s\S]*?\"\"\"
         |'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"))
@@ -125,7 +127,7 @@ def free_names(expr: str) -> set[str]:
 
 
 def _scan(expr: str, names: set[str]) -> None:
-    for m in _TOKENS.finditer(expr):
+    for m in TOKENS.finditer(expr):
         if m.group("str") is not None:
             if "f" in m.group("prefix").lower():
                 for inner in _BRACES.findall(m.group("str")):

@@ -17,20 +17,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lift_lsp.holes.scope import Binding
-from lift_lsp.suggest.nearby import Written, free_names
+from lift_lsp.suggest.nearby import TOKENS, Written, free_names
 
 #: Written expressions tried as shapes at most (the most used first), and the variables
 #: of the hole's scope tried in each (the nearest first).
 MAX_SOURCES = 20
 MAX_VALUES = 3
-#: A name token outside strings: not after a dot (an attribute), not a keyword (`k=`).
-_TOKEN = re.compile(
-    r"""(?P<str>[rRbBuUfF]{0,3}(?:'''[\s\S]*?'''|\"\"\"[\s\S]*?\"\"\"
-        |'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"))
-    |(?P<dot>\.\s*[A-Za-z_]\w*)
-    |(?P<name>[A-Za-z_]\w*)(?P<kw>\s*=(?!=))?""",
-    re.VERBOSE,
-)
 #: Node types not worth re-shaping: a bare name is offered as itself, a literal has no
 #: variable, a lambda or a comprehension binds its own.
 _SKIPPED = frozenset({"identifier", "lambda", "list_comprehension", "generator_expression"})
@@ -41,11 +33,11 @@ def rename(expr: str, old: str, new: str) -> str | None:
     appears inside an f-string (a replacement field: not worth the risk)."""
     out: list[str] = []
     last = 0
-    for m in _TOKEN.finditer(expr):
+    for m in TOKENS.finditer(expr):
         literal = m.group("str")
         if literal is not None:
-            prefix = literal[: len(literal) - len(literal.lstrip("rRbBuUfF"))]
-            if "f" in prefix.lower() and re.search(rf"(?<![\w.]){re.escape(old)}(?!\w)", literal):
+            f_string = "f" in m.group("prefix").lower()
+            if f_string and re.search(rf"(?<![\w.]){re.escape(old)}(?!\w)", literal):
                 return None
             continue
         if m.group("name") == old and m.group("kw") is None:
