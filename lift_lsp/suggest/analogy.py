@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from lift_lsp.holes.defs import ModuleIndex
+from lift_lsp.suggest.nearby import whole_words
 from lift_lsp.syntax.nodes import definition_name, owning_class
 
 #: Words of two names that may differ for them to be parallel.
@@ -135,16 +136,4 @@ def names_exist(fill: str, data: bytes) -> bool:
     """Every name the fill reads or gets (outside strings) is written in the module."""
     code = _STRING.sub('""', fill)
     names = set(_IDENT.findall(code)) | set(re.findall(r"\.\s*([A-Za-z_]\w*)", code))
-    return all(_written(n.encode(), data) for n in names)
-
-
-def _written(name: bytes, data: bytes) -> bool:
-    """``name`` occurs in ``data`` as a whole word (``bytes.find``: C speed)."""
-    at = data.find(name)
-    while at >= 0:
-        end = at + len(name)
-        before, after = data[at - 1 : at] if at else b" ", data[end : end + 1]
-        if not (before.isalnum() or before == b"_") and not (after.isalnum() or after == b"_"):
-            return True
-        at = data.find(name, end)
-    return False
+    return all(next(whole_words(data, n), None) is not None for n in names)
