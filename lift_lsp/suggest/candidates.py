@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from tree_sitter import Node
 
@@ -416,12 +416,17 @@ class CandidateFinder:
                     kept.type = c.type
         return list(unique.values())
 
+    @cached_property
+    def me(self) -> str | None:
+        """The method's first parameter (``self``, ``cls``); ``None`` outside a method."""
+        return self.scope.params[0].name if self.cls is not None and self.scope.params else None
+
     def _itself(self) -> str | None:
         """``self.area`` in method ``area``: a property that returns itself never ends, and
         a method is not its own value."""
-        if self.cls is None or not self.scope.params or self.ctx.func is None:
+        if self.me is None or self.ctx.func is None:
             return None
-        return f"{self.scope.params[0].name}.{definition_name(self.ctx.func)}"
+        return f"{self.me}.{definition_name(self.ctx.func)}"
 
     def _bindings(self, visible: list[Binding]) -> list[Candidate]:
         out = []
@@ -477,9 +482,9 @@ class CandidateFinder:
 
     def _properties(self) -> list[Candidate]:
         """``self.p`` for the properties of the hole's class and its bases in the module."""
-        if self.cls is None or not self.scope.params:
+        me = self.me
+        if self.cls is None or me is None:
             return []
-        me = self.scope.params[0].name
         out = []
         seen: set[str] = set()
         pending = [definition_name(self.cls)]
@@ -508,7 +513,7 @@ class CandidateFinder:
         """``b.x`` (and ``b.x.y``) for bindings whose type is a class of the module; the
         hole's own ``self.x`` are bindings already, so chains from ``self`` start there."""
         out: list[Candidate] = []
-        me = self.scope.params[0].name if self.cls is not None and self.scope.params else None
+        me = self.me
         frontier = [
             (b.name, b.type, self._proximity(b.offset) * 0.8) for b in visible if b.name != me
         ]
@@ -580,8 +585,8 @@ class CandidateFinder:
         funcs += [
             _Callable(name, info.node, True, False) for name, info in self.index.classes.items()
         ]
-        if self.cls is not None and self.scope.params:
-            me = self.scope.params[0].name
+        me = self.me
+        if self.cls is not None and me is not None:
             info = self.index.classes.get(definition_name(self.cls))
             if info is not None:
                 for name, ms in info.methods.items():
@@ -589,9 +594,7 @@ class CandidateFinder:
                     if name.startswith("__") or decos & (_PROPERTIES | {"staticmethod"}):
                         continue
                     funcs.append(_Callable(f"{me}.{name}", ms[0], False, True))
-        own: str | None = None
-        if self.cls is not None and self.scope.params:
-            own = self.scope.params[0].name
+        own = self.me
         for b in self.visible:
             if b.kind == "local" and b.type is not None and b.type.startswith("("):
                 node = self._nested_def(b)
@@ -854,7 +857,7 @@ class CandidateFinder:
 
     def _renamed(self) -> list[Candidate]:
         """``int(number)`` where the module writes ``int(value)``: see ``renamed.py``."""
-        me = self.scope.params[0].name if self.cls is not None and self.scope.params else None
+        me = self.me
         values = [
             b
             for b in self.visible
