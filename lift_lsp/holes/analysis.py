@@ -40,6 +40,9 @@ class Analysis:
         self.kinds = kinds
         self.holes: list[Hole] = [] if is_stub_path(path) else self._finder.run(kinds)
         self._starts = [h.start for h in self.holes]
+        #: Holes on request by offset: one request asks several times (the completion
+        #: handler, the engine, the remote fills), each answer is worked out once.
+        self._requested: dict[int, Hole | None] = {}
 
     @property
     def index(self) -> ModuleIndex:
@@ -56,7 +59,9 @@ class Analysis:
         if i >= 0 and self.holes[i].start <= offset <= self.holes[i].end:
             return self.holes[i]
         if on_request and HoleKind.EXPRESSION in self.kinds and not is_stub_path(self.path):
-            return self._finder.requested_at(offset)
+            if offset not in self._requested:
+                self._requested[offset] = self._finder.requested_at(offset)
+            return self._requested[offset]
         return None
 
     def next_hole(self, offset: int, *, backwards: bool = False) -> Hole | None:
