@@ -657,3 +657,31 @@ def test_a_parallel_fill_keeps_the_siblings_spaces_inside_a_line() -> None:
         return ...
     """
     assert '"Hello,  site"' in fills(src, limit=5)
+
+
+def _features(src: str) -> dict[str, dict[str, float]]:
+    src = textwrap.dedent(src)
+    analysis = Analysis(SourceDocument(src), "m.py")
+    offset = src.index("...")
+    result = suggest(analysis, offset, limit=50, on_request=True)
+    return {s.text: s.features for s in result.suggestions}
+
+
+def test_a_fill_that_repeats_the_statement_is_marked_as_an_echo() -> None:
+    feats = _features(
+        """
+        import os
+        def check(pyproject: str, setup_py: str) -> bool:
+            return not os.path.exists(...) and not os.path.exists(setup_py)
+        """
+    )
+    assert feats["setup_py"].get("echo") == 1.0  # `exists(setup_py)` twice
+    assert "echo" not in feats["pyproject"]
+    feats = _features(
+        """
+        def pair(left: int, right: int) -> tuple[int, int]:
+            return max(left, ...), 0
+        """
+    )
+    assert feats["left"].get("echo") == 1.0  # `max(left, left)`
+    assert "echo" not in feats["right"]

@@ -13,6 +13,7 @@ carries the facts the ranker weighs.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -117,6 +118,10 @@ class HoleContext:
     #: The text of the hole's statement and the names it uses (the hole left out).
     statement: str = ""
     statement_names: frozenset[str] = frozenset()
+    #: For an argument: the call's text before and after the hole, and the texts of
+    #: its other arguments (a fill that repeats either is rarely meant).
+    call_around: tuple[str, str] | None = None
+    sibling_args: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=4096)
@@ -159,14 +164,20 @@ def hole_context(root: Node, hole: Hole, index: ModuleIndex, doc_text: bytes) ->
     if parent is not None and parent.type == "assignment" and field_of(node) == "right":
         left = parent.child_by_field_name("left")
         assigned = text(left) if left is not None else None
-    callee = outer = None
+    callee = outer = call_around = None
+    siblings: frozenset[str] = frozenset()
+    data = doc_text
     call = _call_of_argument(node)
     if call is not None:
         fn = call.child_by_field_name("function")
         callee = text(fn).rsplit(".", 1)[-1].strip() if fn is not None else None
         outer = slot_name(call, index)
+        call_around = (
+            data[call.start_byte : hole.start].decode("utf-8", "replace"),
+            data[hole.end : call.end_byte].decode("utf-8", "replace"),
+        )
+        siblings = frozenset(_argument_values(call, node))
     stmt = statement_of(node)
-    data = doc_text
     statement = (data[stmt.start_byte : hole.start] + b" " + data[hole.end : stmt.end_byte]).decode(
         "utf-8", "replace"
     )
@@ -184,7 +195,18 @@ def hole_context(root: Node, hole: Hole, index: ModuleIndex, doc_text: bytes) ->
         outer,
         statement,
         frozenset(_IDENTIFIER.findall(statement)),
+        call_around,
+        siblings,
     )
+
+
+def _argument_values(call: Node, hole_node: Node) -> Iterator[str]:
+    """The texts of a call's arguments other than the hole's (keyword values too)."""
+    args = call.child_by_field_name("arguments")
+    for arg in args.named_children if args is not None else ():
+        value = arg.child_by_field_name("value") if arg.type == "keyword_argument" else arg
+        if value is not None and value.type != "comment" and value != hole_node:
+            yield text(value)
 
 
 def _call_of_argument(node: Node) -> Node | None:

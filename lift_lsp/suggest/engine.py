@@ -71,6 +71,17 @@ def _in_statement(text: str, ctx: HoleContext) -> bool:
     return text in ctx.statement
 
 
+def _echoes(text: str, ctx: HoleContext) -> bool:
+    """The fill repeats what the statement already says: another argument of the same
+    call (``f(a, a)``), or the whole call (``exists(p) and exists(p)``)."""
+    if text in ctx.sibling_args:
+        return True
+    if ctx.call_around is None:
+        return False
+    before, after = ctx.call_around
+    return f"{before}{text}{after}" in ctx.statement
+
+
 def features_of(c: Candidate, finder: CandidateFinder) -> dict[str, float]:
     ctx = finder.ctx
     fit = finder.fit(c.type)
@@ -89,6 +100,7 @@ def features_of(c: Candidate, finder: CandidateFinder) -> dict[str, float]:
         f"kind_{c.kind}@{ctx.slot}": 1.0,
         "in_statement": 1.0 if _in_statement(c.text, ctx) else 0.0,
         "root_in_statement": 1.0 if _root(c.text) in ctx.statement_names else 0.0,
+        "echo": 1.0 if _echoes(c.text, ctx) else 0.0,
     }
     feats.update(c.features)
     near = finder.near
