@@ -685,3 +685,31 @@ def test_a_fill_that_repeats_the_statement_is_marked_as_an_echo() -> None:
     )
     assert feats["left"].get("echo") == 1.0  # `max(left, left)`
     assert "echo" not in feats["right"]
+
+
+def test_a_parallel_branch_gives_what_it_stores_in_the_same_place() -> None:
+    src = """
+    def parse(token: str, value: str, parts: dict[str, object]) -> None:
+        if token == "YYYY":
+            parts["year"] = int(value)
+        elif token == "MM":
+            parts["month"] = ...
+        elif token == "DD":
+            parts["day"] = int(value)
+    """
+    assert fills(src)[0] == "int(value)"
+    assert _features(src)["int(value)"].get("neighbour") == 1.0
+    # Only stores into the same place count: `year = int(value)` is another place.
+    other = src.replace('parts["day"]', "day").replace('parts["year"]', "year")
+    assert "neighbour" not in _features(other)["int(value)"]
+
+
+def test_the_same_value_is_not_offered_from_a_statement_next_to_the_hole() -> None:
+    feats = _features(
+        """
+        def parse(value: str, parts: dict[str, object]) -> None:
+            parts["year"] = int(value)
+            parts["month"] = ...
+        """
+    )
+    assert "neighbour" not in feats["int(value)"]

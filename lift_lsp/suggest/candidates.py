@@ -280,6 +280,45 @@ def statement_of(node: Node) -> Node:
 
 
 _STATEMENT_PARENTS = frozenset({"block", "module"})
+#: Statements read at the top of each other branch (``_branch_pairs``).
+BRANCH_STATEMENTS = 4
+
+
+def _container(left: Node) -> str | None:
+    """Where an assignment stores, its key aside: ``parts[]`` for ``parts["month"]``,
+    ``self.`` for ``self.month``."""
+    if left.type == "subscript":
+        value = left.child_by_field_name("value")
+        return f"{text(value)}[]" if value is not None else None
+    if left.type == "attribute":
+        obj = left.child_by_field_name("object")
+        return f"{text(obj)}." if obj is not None else None
+    return None
+
+
+def _branch_blocks(block: Node) -> list[Node]:
+    """The other branches' blocks of the ``if`` chain or ``match`` a block belongs to."""
+    clause = block.parent
+    if clause is None:
+        return []
+    if clause.type in ("elif_clause", "else_clause"):
+        chain = clause.parent
+    elif clause.type == "if_statement":
+        chain = clause
+    elif clause.type == "case_clause":
+        chain = clause.parent  # the match statement's body
+    else:
+        return []
+    if chain is None:
+        return []
+    blocks: list[Node] = []
+    for part in [chain, *chain.named_children]:
+        if part.type not in ("if_statement", "elif_clause", "else_clause", "case_clause"):
+            continue
+        body = part.child_by_field_name("consequence") or part.child_by_field_name("body")
+        if body is not None and body.type == "block" and body != block:
+            blocks.append(body)
+    return blocks
 
 
 def slot_key(left: Node) -> str | None:
@@ -769,7 +808,9 @@ class CandidateFinder:
             return []
         out = []
         seen: set[str] = set()
-        for other_key, value in self._neighbour_pairs():
+        pairs = [(k, v, False) for k, v in self._neighbour_pairs()]
+        pairs += [(k, v, True) for k, v in self._branch_pairs()]
+        for other_key, value, in_branch in pairs:
             if other_key == key or not other_key.isidentifier():
                 continue
             pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(other_key)}(?![A-Za-z0-9_])")
@@ -778,7 +819,9 @@ class CandidateFinder:
             else:  # `site_dir=Path(self.site_root)` after `user_dir=Path(self.user_root)`
                 words = word_map(other_key, key)
                 made = swap_words(value, words) if words else value
-                if made == value or not names_exist(made, self.data):
+                # The same value is a fill only from a parallel branch: each branch of
+                # `if token == "MM": parts["month"] = int(value)` stores alike.
+                if (made == value and not in_branch) or not names_exist(made, self.data):
                     continue
             if made in seen or not self.can_write(made):
                 continue
@@ -828,6 +871,33 @@ class CandidateFinder:
                 right = assign.child_by_field_name("right") if assign is not None else None
                 name = slot_key(left) if left is not None else None
                 if name is not None and right is not None and b"\n" not in (right.text or b""):
+                    pairs.append((name, text(right)))
+        return pairs
+
+    def _branch_pairs(self) -> list[tuple[str, str]]:
+        """(key, value) of what the other branches of the ``if``/``elif``/``else`` or
+        ``match`` around the hole store into the same place (``parts["day"] = …`` for a
+        hole in ``parts["month"] = …``)."""
+        node = self.ctx.node
+        parent = node.parent
+        if parent is None or parent.type != "assignment" or field_of(node) != "right":
+            return []
+        left = parent.child_by_field_name("left")
+        stmt = parent.parent
+        place = _container(left) if left is not None else None
+        block = stmt.parent if stmt is not None else None
+        if place is None or block is None:
+            return []
+        pairs: list[tuple[str, str]] = []
+        for other in _branch_blocks(block):
+            for statement in other.named_children[:BRANCH_STATEMENTS]:
+                assign = assignment_of(statement)
+                o_left = assign.child_by_field_name("left") if assign is not None else None
+                right = assign.child_by_field_name("right") if assign is not None else None
+                if o_left is None or right is None or _container(o_left) != place:
+                    continue
+                name = slot_key(o_left)
+                if name is not None and b"\n" not in (right.text or b""):
                     pairs.append((name, text(right)))
         return pairs
 
