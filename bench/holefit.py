@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import json
 import random
 import statistics
@@ -430,6 +431,28 @@ def simulated_feedback(outcomes: Sequence[Outcome]) -> list[FeedbackLike]:
     return rows
 
 
+def score_rankers(
+    corpus: Corpus, sites: Sequence[Site], rankers: Sequence[Ranker]
+) -> list[list[Outcome]]:
+    """Each ranker's outcomes on the same holes (each edited text analysed once)."""
+    buckets: list[list[Outcome]] = [[] for _ in rankers]
+    for s in sites:
+        analysis, offset = analyse(corpus.sources[s.path], s)
+        for ranker, bucket in zip(rankers, buckets, strict=True):
+            result = suggest(analysis, offset, limit=ALL, ranker=ranker, on_request=True)
+            if result.hole is None:
+                bucket.append(Outcome(s, False, None, None))
+                continue
+            rank, partial = rank_of(result.suggestions, s.original)
+            known = result.expected_type is not None
+            bucket.append(Outcome(s, True, rank, partial, expected_known=known))
+    return buckets
+
+
+def _relative_gain(before: dict[str, float], after: dict[str, float]) -> float:
+    return (after["top1"] - before["top1"]) / before["top1"] if before["top1"] else 0.0
+
+
 def learning_experiment(corpus: Corpus, train_n: int, eval_n: int, seed: int) -> dict[str, Any]:
     in_a = [s for s in corpus.sites if s.package in PACKAGES_A]
     train_sites = sample_sites(in_a, train_n or len(in_a), seed)
@@ -440,20 +463,8 @@ def learning_experiment(corpus: Corpus, train_n: int, eval_n: int, seed: int) ->
     train = [run_site(corpus.sources[s.path], s) for s in train_sites]
     outcome = learn(simulated_feedback(train), Ranker(), seed=seed, version="ranker-holefit")
     learned = outcome.candidate
-    built_in: list[Outcome] = []
-    fitted: list[Outcome] = []
-    for s in eval_sites:
-        analysis, offset = analyse(corpus.sources[s.path], s)
-        for ranker, bucket in ((Ranker(), built_in), (learned, fitted)):
-            result = suggest(analysis, offset, limit=ALL, ranker=ranker, on_request=True)
-            if result.hole is None:
-                bucket.append(Outcome(s, False, None, None))
-                continue
-            rank, partial = rank_of(result.suggestions, s.original)
-            known = result.expected_type is not None
-            bucket.append(Outcome(s, True, rank, partial, expected_known=known))
+    built_in, fitted = score_rankers(corpus, eval_sites, [Ranker(), learned])
     before, after = summarise(built_in), summarise(fitted)
-    gain = (after["top1"] - before["top1"]) / before["top1"] if before["top1"] else 0.0
     ranked = [(b.rank, a.rank) for b, a in zip(built_in, fitted, strict=True) if b.rank is not None]
     report = {
         "packages_a": list(PACKAGES_A),
@@ -469,13 +480,63 @@ def learning_experiment(corpus: Corpus, train_n: int, eval_n: int, seed: int) ->
         "weights": {k: round(v, 3) for k, v in sorted(learned.weights.items())},
         "b_untrained": before,
         "b_learned": after,
-        "b_top1_relative_gain": round(gain, 4),
+        "b_top1_relative_gain": round(_relative_gain(before, after), 4),
         "b_ranked_holes": len(ranked),
         "b_improved": sum(a is not None and a < b for b, a in ranked if b is not None),
         "b_worsened": sum(a is None or a > b for b, a in ranked if b is not None),
         "seconds": round(time.perf_counter() - started, 1),
     }
     return report
+
+
+def _half(path: str) -> int:
+    return hashlib.sha1(path.encode()).digest()[0] % 2
+
+
+def within_project_experiment(
+    corpus: Corpus, train_n: int, eval_n: int, seed: int
+) -> dict[str, Any]:
+    """What a user sees: feedback from half of a project's files, scored on the other
+    half of the same project (each corpus package in turn).
+
+    ``learned`` is the fitted ranker whether or not ``learn`` activated it; ``in use``
+    is what the server would rank with afterwards (the fit only if activated)."""
+    started = time.perf_counter()
+    per_package: dict[str, Any] = {}
+    pooled: dict[str, list[Outcome]] = {"untrained": [], "learned": [], "in_use": []}
+    for package in sorted(set(PACKAGES_A) | set(PACKAGES_B)):
+        sites = [s for s in corpus.sites if s.package == package]
+        train_sites = sample_sites([s for s in sites if _half(s.path) == 0], train_n, seed)
+        eval_sites = sample_sites([s for s in sites if _half(s.path) == 1], eval_n, seed + 1)
+        train = [run_site(corpus.sources[s.path], s) for s in train_sites]
+        outcome = learn(simulated_feedback(train), Ranker(), seed=seed, version="ranker-within")
+        before, after = score_rankers(corpus, eval_sites, [Ranker(), outcome.candidate])
+        used = after if outcome.activated else before
+        pooled["untrained"] += before
+        pooled["learned"] += after
+        pooled["in_use"] += used
+        b, a = summarise(before), summarise(after)
+        per_package[package] = {
+            "train_holes": len(train_sites),
+            "eval_holes": len(eval_sites),
+            "activated": outcome.activated,
+            "reason": outcome.reason,
+            "untrained": b,
+            "learned": a,
+            "top1_relative_gain": round(_relative_gain(b, a), 4),
+        }
+    summary = {k: summarise(v) for k, v in pooled.items()}
+    return {
+        "packages": per_package,
+        "pooled": summary,
+        "learned_top1_relative_gain": round(
+            _relative_gain(summary["untrained"], summary["learned"]), 4
+        ),
+        "in_use_top1_relative_gain": round(
+            _relative_gain(summary["untrained"], summary["in_use"]), 4
+        ),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 # -- fitting the built-in ranker's prior weights --------------------------------------
@@ -587,8 +648,6 @@ def fit_conditional_logit(
 def fit_prior(n: int, seed: int) -> tuple[dict[str, float], dict[str, Any]]:
     """Fit prior weights on PRIOR_PACKAGES (80 % of the sampled holes by a hash of the
     site), and score them on the other 20 %."""
-    import hashlib
-
     corpus = load_installed(PRIOR_PACKAGES)
     sites = sample_sites(corpus.sites, n, seed)
     train: list[tuple[Fills, dict[str, float]]] = []
@@ -685,6 +744,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-runs", type=int, default=60)
     parser.add_argument("--no-learning", action="store_true")
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument(
+        "--within",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also learn inside each package: feedback on N holes of half its files,"
+        " scored on N holes of the other half",
+    )
     parser.add_argument("--misses", type=int, default=0, help="print this many example misses")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument(
@@ -839,6 +906,26 @@ def main(argv: list[str] | None = None) -> int:
             f"relative top-1 gain {report['b_top1_relative_gain']:+.1%};"
             f" of {report['b_ranked_holes']} holes with the original in the list,"
             f" {report['b_improved']} ranked better, {report['b_worsened']} worse"
+        )
+    if args.within:
+        within = within_project_experiment(corpus, args.within, args.within, args.seed)
+        results["within_project"] = within
+        print(
+            f"\nLearning inside each package (feedback on {args.within} holes of half its"
+            " files, scored on the other half):"
+        )
+        print(head.replace(" " * 20, f"{'package, ranker':<20}", 1))
+        for package, r in within["packages"].items():
+            state = "activated" if r["activated"] else "not activated"
+            print(_row(f"{package} built-in", r["untrained"]))
+            print(_row(f"{package} learned", r["learned"]) + f"  {state}")
+        pooled = within["pooled"]
+        print(_row("all built-in", pooled["untrained"]))
+        print(_row("all learned", pooled["learned"]))
+        print(_row("all in use", pooled["in_use"]))
+        print(
+            f"relative top-1 gain: learned {within['learned_top1_relative_gain']:+.1%},"
+            f" in use (only where learn activated it) {within['in_use_top1_relative_gain']:+.1%}"
         )
     if not args.no_latency:
         lat = latency(args.latency_runs, args.seed)
