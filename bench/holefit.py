@@ -450,7 +450,8 @@ def score_rankers(
 
 
 def _relative_gain(before: dict[str, float], after: dict[str, float]) -> float:
-    return (after["top1"] - before["top1"]) / before["top1"] if before["top1"] else 0.0
+    base = before.get("top1", 0.0)
+    return (after.get("top1", 0.0) - base) / base if base else 0.0
 
 
 def learning_experiment(corpus: Corpus, train_n: int, eval_n: int, seed: int) -> dict[str, Any]:
@@ -497,14 +498,14 @@ def within_project_experiment(
     corpus: Corpus, train_n: int, eval_n: int, seed: int
 ) -> dict[str, Any]:
     """What a user sees: feedback from half of a project's files, scored on the other
-    half of the same project (each corpus package in turn).
+    half of the same project (each package of the corpus in turn).
 
     ``learned`` is the fitted ranker whether or not ``learn`` activated it; ``in use``
     is what the server would rank with afterwards (the fit only if activated)."""
     started = time.perf_counter()
     per_package: dict[str, Any] = {}
     pooled: dict[str, list[Outcome]] = {"untrained": [], "learned": [], "in_use": []}
-    for package in sorted(set(PACKAGES_A) | set(PACKAGES_B)):
+    for package in sorted({s.package for s in corpus.sites}):
         sites = [s for s in corpus.sites if s.package == package]
         train_sites = sample_sites([s for s in sites if _half(s.path) == 0], train_n, seed)
         eval_sites = sample_sites([s for s in sites if _half(s.path) == 1], eval_n, seed + 1)
@@ -519,6 +520,8 @@ def within_project_experiment(
         per_package[package] = {
             "train_holes": len(train_sites),
             "eval_holes": len(eval_sites),
+            "train_files": sorted({s.path for s in train_sites}),
+            "eval_files": sorted({s.path for s in eval_sites}),
             "activated": outcome.activated,
             "reason": outcome.reason,
             "untrained": b,

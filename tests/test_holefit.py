@@ -10,6 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 from holefit import (
+    Corpus,
     Outcome,
     Site,
     calibration,
@@ -24,6 +25,7 @@ from holefit import (
     simulated_feedback,
     summarise,
     with_hole,
+    within_project_experiment,
 )
 
 from lift_lsp.suggest.learning import groups_from_feedback
@@ -207,3 +209,22 @@ def test_the_prior_fit_learns_what_marks_the_original() -> None:
     holes = [(g, {"none": 1.0}) for g in groups[:10]]
     holes += [([({"a": 1.0}, False), ({"b": 1.0}, False)], {"none": 1.0}) for _ in range(30)]
     assert fit_none(weights, holes)["none"] > 0
+
+
+def test_learning_inside_a_package_scores_on_files_it_learned_nothing_from() -> None:
+    corpus = Corpus()
+    for i in range(12):
+        path = f"pkg/geometry_{i}.py"
+        corpus.sources[path] = MODULE
+        corpus.sites += find_sites(MODULE, path, "pkg")
+        corpus.files += 1
+    report = within_project_experiment(corpus, 40, 40, seed=0)
+    pkg = report["packages"]["pkg"]
+    assert pkg["train_holes"] > 0
+    assert pkg["eval_holes"] > 0
+    # The two halves are disjoint by file.
+    assert set(pkg["train_files"]).isdisjoint(pkg["eval_files"])
+    assert set(pkg["train_files"]) | set(pkg["eval_files"]) <= set(corpus.sources)
+    pooled = report["pooled"]
+    expected = pooled["learned"] if pkg["activated"] else pooled["untrained"]
+    assert pooled["in_use"] == expected
