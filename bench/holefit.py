@@ -45,6 +45,7 @@ import argparse
 import ast
 import hashlib
 import json
+import math
 import random
 import statistics
 import sys
@@ -729,10 +730,19 @@ def _row(label: str, m: dict[str, float]) -> str:
     )
 
 
-def _goal(label: str, value: float, goal: float, *, at_most: bool = False) -> str:
+def _goal(label: str, value: float, goal: float, *, at_most: bool = False, holes: int = 0) -> str:
     met = value <= goal if at_most else value >= goal
     sign = "<=" if at_most else ">="
-    return f"  {label:<32} {value:>7.3f}  goal {sign} {goal:<6g} {'met' if met else 'MISSED'}"
+    line = f"  {label:<32} {value:>7.3f}  goal {sign} {goal:<6g} {'met' if met else 'MISSED'}"
+    if holes:
+        line += f"  (95 % interval ±{margin(value, holes):.3f} over {holes} holes)"
+    return line
+
+
+def margin(share: float, n: int) -> float:
+    """Half the width of a share's 95 % confidence interval (normal approximation): how
+    far a figure over ``n`` sampled holes may be from the whole corpus's."""
+    return 1.96 * math.sqrt(share * (1 - share) / n) if n else 0.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -941,8 +951,8 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     print("\nGoals:")
-    print(_goal("top-1", overall["top1"], GOALS["top1"]))
-    print(_goal("top-5", overall["top5"], GOALS["top5"]))
+    print(_goal("top-1", overall["top1"], GOALS["top1"], holes=len(outcomes)))
+    print(_goal("top-5", overall["top5"], GOALS["top5"], holes=len(outcomes)))
     if "learning" in results:
         gain = results["learning"]["b_top1_relative_gain"]
         print(_goal("learned top-1 relative gain on B", gain, GOALS["learned_gain"]))

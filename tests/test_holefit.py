@@ -17,6 +17,7 @@ from holefit import (
     find_sites,
     fit_conditional_logit,
     fit_none,
+    margin,
     normalise,
     partially_matches,
     run_site,
@@ -228,3 +229,9 @@ def test_learning_inside_a_package_scores_on_files_it_learned_nothing_from() -> 
     pooled = report["pooled"]
     expected = pooled["learned"] if pkg["activated"] else pooled["untrained"]
     assert pooled["in_use"] == expected
+
+
+def test_the_margin_of_a_share_shrinks_with_the_holes_sampled() -> None:
+    assert abs(margin(0.5, 100) - 0.098) < 0.001
+    assert margin(0.36, 3000) < margin(0.36, 600) / 2
+    assert margin(0.0, 600) == 0.0
