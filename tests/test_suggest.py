@@ -685,6 +685,15 @@ def test_a_fill_that_repeats_the_statement_is_marked_as_an_echo() -> None:
     )
     assert feats["left"].get("echo") == 1.0  # `max(left, left)`
     assert "echo" not in feats["right"]
+    feats = _features(
+        """
+        def entry(path: str) -> tuple[str, None, None]:
+            return (path, None, None)
+        def make(path: str) -> object:
+            return entry(path, None, ...)
+        """
+    )
+    assert "echo" not in feats["None"]  # constants do repeat: `Entry(path, None, None)`
 
 
 def test_a_parallel_branch_gives_what_it_stores_in_the_same_place() -> None:
