@@ -296,6 +296,25 @@ def _container(left: Node) -> str | None:
     return None
 
 
+def _stored(statements: list[Node], place: str | None = None) -> list[tuple[str, str]]:
+    """(key, value) of the one-line assignments among ``statements`` (``parts["day"] =
+    int(value)`` gives ``("day", "int(value)")``); with ``place``, only those storing
+    there (``_container``)."""
+    pairs: list[tuple[str, str]] = []
+    for statement in statements:
+        assign = assignment_of(statement)
+        left = assign.child_by_field_name("left") if assign is not None else None
+        right = assign.child_by_field_name("right") if assign is not None else None
+        if left is None or right is None or b"\n" in (right.text or b""):
+            continue
+        if place is not None and _container(left) != place:
+            continue
+        name = slot_key(left)
+        if name is not None:
+            pairs.append((name, text(right)))
+    return pairs
+
+
 def _branch_blocks(block: Node) -> list[Node]:
     """The other branches' blocks of the ``if`` chain or ``match`` a block belongs to."""
     clause = block.parent
@@ -865,13 +884,7 @@ class CandidateFinder:
             while sibling is not None and len(after) < NEIGHBOURS:
                 after.append(sibling)
                 sibling = sibling.next_named_sibling
-            for statement in [*before, *after]:
-                assign = assignment_of(statement)
-                left = assign.child_by_field_name("left") if assign is not None else None
-                right = assign.child_by_field_name("right") if assign is not None else None
-                name = slot_key(left) if left is not None else None
-                if name is not None and right is not None and b"\n" not in (right.text or b""):
-                    pairs.append((name, text(right)))
+            pairs += _stored([*before, *after])
         return pairs
 
     def _branch_pairs(self) -> list[tuple[str, str]]:
@@ -890,15 +903,7 @@ class CandidateFinder:
             return []
         pairs: list[tuple[str, str]] = []
         for other in _branch_blocks(block):
-            for statement in other.named_children[:BRANCH_STATEMENTS]:
-                assign = assignment_of(statement)
-                o_left = assign.child_by_field_name("left") if assign is not None else None
-                right = assign.child_by_field_name("right") if assign is not None else None
-                if o_left is None or right is None or _container(o_left) != place:
-                    continue
-                name = slot_key(o_left)
-                if name is not None and b"\n" not in (right.text or b""):
-                    pairs.append((name, text(right)))
+            pairs += _stored(other.named_children[:BRANCH_STATEMENTS], place)
         return pairs
 
     # -- written elsewhere -----------------------------------------------------------------
