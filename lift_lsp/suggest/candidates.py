@@ -119,7 +119,8 @@ class HoleContext:
     statement: str = ""
     statement_names: frozenset[str] = frozenset()
     #: For an argument: the call's text before and after the hole, and the texts of
-    #: its other arguments (a fill that repeats either is rarely meant).
+    #: its other arguments but literals (a fill that repeats either is rarely meant;
+    #: constants do repeat, ``Entry(path, None, None)``).
     call_around: tuple[str, str] | None = None
     sibling_args: frozenset[str] = frozenset()
 
@@ -201,11 +202,14 @@ def hole_context(root: Node, hole: Hole, index: ModuleIndex, doc_text: bytes) ->
 
 
 def _argument_values(call: Node, hole_node: Node) -> Iterator[str]:
-    """The texts of a call's arguments other than the hole's (keyword values too)."""
+    """The texts of a call's arguments other than the hole's (keyword values too),
+    literals left out."""
     args = call.child_by_field_name("arguments")
     for arg in args.named_children if args is not None else ():
         value = arg.child_by_field_name("value") if arg.type == "keyword_argument" else arg
-        if value is not None and value.type != "comment" and value != hole_node:
+        if value is None or value.type == "comment" or value == hole_node:
+            continue
+        if shape_kind(value.type) != "literal":
             yield text(value)
 
 

@@ -71,14 +71,11 @@ def _in_statement(text: str, ctx: HoleContext) -> bool:
     return text in ctx.statement
 
 
-_CONSTANT = re.compile(r"None|True|False|-?[\d.]+|[rbuRBU]?(\"[^\"]*\"|'[^']*')")
-
-
 def _echoes(text: str, ctx: HoleContext) -> bool:
     """The fill repeats what the statement already says: another argument of the same
-    call (``f(a, a)``; constants repeat often, ``Entry(path, None, None)``), or the
-    whole call (``exists(p) and exists(p)``)."""
-    if text in ctx.sibling_args and not _CONSTANT.fullmatch(text):
+    call (``f(a, a)``; ``HoleContext.sibling_args``), or the whole call (``exists(p)
+    and exists(p)``)."""
+    if text in ctx.sibling_args:
         return True
     if ctx.call_around is None:
         return False
