@@ -314,8 +314,14 @@ def analyse(source: bytes, site: Site) -> tuple[Analysis, int]:
 
 def run_site(source: bytes, site: Site, ranker: Ranker | None = None) -> Outcome:
     analysis, offset = analyse(source, site)
-    # As `lift-lsp suggest` and completion ask: at the user's request (a `...` the
-    # diagnostics pass over as a sentinel, `isinstance(x, ...)`, is answered too).
+    return outcome_at(analysis, offset, site, ranker)
+
+
+def outcome_at(analysis: Analysis, offset: int, site: Site, ranker: Ranker | None) -> Outcome:
+    """How the fills at ``offset`` of an analysed edited text fare against the original.
+
+    Asked as `lift-lsp suggest` and completion ask: at the user's request (a `...` the
+    diagnostics pass over as a sentinel, `isinstance(x, ...)`, is answered too)."""
     result = suggest(analysis, offset, limit=ALL, ranker=ranker, on_request=True)
     if result.hole is None:
         return Outcome(site, False, None, None)
@@ -440,13 +446,7 @@ def score_rankers(
     for s in sites:
         analysis, offset = analyse(corpus.sources[s.path], s)
         for ranker, bucket in zip(rankers, buckets, strict=True):
-            result = suggest(analysis, offset, limit=ALL, ranker=ranker, on_request=True)
-            if result.hole is None:
-                bucket.append(Outcome(s, False, None, None))
-                continue
-            rank, partial = rank_of(result.suggestions, s.original)
-            known = result.expected_type is not None
-            bucket.append(Outcome(s, True, rank, partial, expected_known=known))
+            bucket.append(outcome_at(analysis, offset, s, ranker))
     return buckets
 
 
